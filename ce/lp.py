@@ -1,0 +1,232 @@
+"""Correlated (CE) and coarse correlated (CCE) equilibria by linear and conic programming.
+
+The CE/CCE sets of a finite game are polytopes (Aumann 1987; Hart & Schmeidler 1989), so an
+optimal equilibrium for a linear objective is an LP over μ >= 0, Σμ = 1 and the incentive rows of
+:mod:`ce.polytope` (Defs. 2-3 of the AgentMixer paper). Objectives:
+
+* ``welfare``      max Σ_i E_μ[u_i]                  (LP, HiGHS)
+* ``egalitarian``  max min_i E_μ[u_i]                (LP with one extra variable t)
+* ``linear``       max Σ_a w(a) μ(a) for given weights w  (LP)
+* ``feasibility``  any point of the polytope         (LP with zero cost)
+* ``l1``           min ||μ - q||_1 to a target q     (LP with |A| auxiliaries)
+* ``l2``           min ½||μ - q||_2² to a target q   (convex QP, HiGHS)
+* ``entropy``      max -Σ_a μ(a) log μ(a)            (exponential cone, cvxpy + Clarabel)
+
+Every result carries its certified gap (recomputed in closed form by :mod:`ce.gaps`) and, for LPs,
+the multipliers λ >= 0 of the incentive constraints and of Σμ = 1 (by LP duality the latter equals
+the optimal objective when the objective is linear, since every other right-hand side is 0).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ce.distributions import as_joint
+from ce.errors import DistributionError, SolverError, SolverWarning
+from ce.gaps import GapReport, cce_gap, ce_gap
+from ce.highs_backend import INF, solve_highs
+from ce.polytope import IncentiveConstraints, incentive_constraints
+from games.normal_form import NormalFormGame
+
+__all__ = ["OBJECTIVES", "EquilibriumResult", "solve_cce", "solve_ce", "solve_correlated"]
+
+OBJECTIVES = ("welfare", "egalitarian", "linear", "feasibility", "l1", "l2", "entropy")
+GAP_WARN = 1e-6
+
+
+@dataclass(frozen=True)
+class EquilibriumResult:
+    """An optimal point of the CE or CCE polytope.
+
+    Attributes:
+        concept, objective: what was solved.
+        distribution: μ, shape ``(|A_1|, ..., |A_N|)``.
+        values: ``(N,)`` E_μ[u_i].
+        objective_value: the optimum in the objective's own units (maximised quantities positive).
+        gap: the closed-form ε-gap of ``distribution`` for ``concept`` (a certificate).
+        incentive_duals: per player, λ >= 0 of the incentive rows — ``(|A_i|, |A_i|)`` indexed
+            [r, a'] for CE, ``(|A_i|,)`` indexed [a'] for CCE; ``None`` when not available.
+        normalization_dual: multiplier of Σμ = 1 (sign: in the objective's maximisation units).
+        build_seconds: time to build the model; solve_seconds: the solver's own run time.
+    """
+
+    game: NormalFormGame
+    concept: str
+    objective: str
+    distribution: np.ndarray
+    values: np.ndarray
+    objective_value: float
+    gap: GapReport
+    incentive_duals: tuple[np.ndarray, ...] | None
+    normalization_dual: float | None
+    status: str
+    build_seconds: float
+    solve_seconds: float
+
+    @property
+    def welfare(self) -> float:
+        return float(self.values.sum())
+
+    def support(self, tol: float = 1e-9) -> list[tuple[tuple[int, ...], float]]:
+        """Joint actions with probability > tol, most likely first."""
+        flat = self.distribution.ravel()
+        order = np.argsort(-flat, kind="stable")
+        keep = order[flat[order] > tol]
+        shape = self.distribution.shape
+        return [(tuple(int(x) for x in np.unravel_index(k, shape)), float(flat[k])) for k in keep]
+
+
+def _stack_rows(base: IncentiveConstraints, extra: Sequence[tuple[np.ndarray, np.ndarray]]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Append rows given as (indices, data) pairs below the incentive CSR."""
+    lengths = [len(ix) for ix, _ in extra]
+    tail = base.indptr[-1] + np.cumsum(lengths, dtype=np.int64)
+    indptr = np.concatenate([base.indptr, tail])
+    indices = np.concatenate([base.indices, *(np.asarray(ix, np.int32) for ix, _ in extra)])
+    data = np.concatenate([base.data, *(np.asarray(d, np.float64) for _, d in extra)])
+    return indptr, indices, data
+
+
+def _target(game: NormalFormGame, target: np.ndarray | Sequence | None) -> np.ndarray:
+    if target is None:
+        return np.full(game.num_joint_actions, 1.0 / game.num_joint_actions)
+    return as_joint(game, target).ravel()
+
+
+def _split_duals(cons: IncentiveConstraints, lam: np.ndarray, game: NormalFormGame
+                 ) -> tuple[np.ndarray, ...]:
+    out = []
+    for i, m in enumerate(game.num_actions):
+        rows = cons.player == i
+        if cons.concept == "ce":
+            mat = np.zeros((m, m))
+            mat[cons.recommended[rows], cons.deviation[rows]] = lam[rows]
+            out.append(mat)
+        else:
+            out.append(lam[rows].copy())
+    return tuple(out)
+
+
+def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints, objective: str,
+              weights: np.ndarray | None, target: np.ndarray | Sequence | None,
+              options: dict[str, object] | None) -> tuple[np.ndarray, float, np.ndarray, str, float]:
+    n, k = game.num_joint_actions, cons.num_rows
+    every = np.arange(n)
+    ones = np.ones(n)
+    extra: list[tuple[np.ndarray, np.ndarray]] = [(every, ones)]  # Σ μ = 1
+    row_lo = [np.full(k, -INF), [1.0]]
+    row_hi = [np.zeros(k), [1.0]]
+    col_lo, col_hi = np.zeros(n), np.full(n, INF)
+    cost, hess = np.zeros(n), None
+    sign = -1.0  # objective_value = sign * (HiGHS minimum)
+    if objective == "welfare":
+        cost = -game.welfare.ravel()
+    elif objective == "linear":
+        if weights is None:
+            raise DistributionError("objective 'linear' needs weights of the joint-action shape")
+        w = np.asarray(weights, dtype=float)
+        if w.shape != game.num_actions or not np.all(np.isfinite(w)):
+            raise DistributionError(f"weights need finite entries of shape {game.num_actions}")
+        cost = -w.ravel()
+    elif objective == "feasibility":
+        sign = 0.0
+    elif objective == "egalitarian":
+        cost = np.zeros(n + 1)
+        cost[n] = -1.0
+        col_lo, col_hi = np.append(col_lo, -INF), np.append(col_hi, INF)
+        pay = game.payoffs.reshape(game.num_players, n)
+        for i in range(game.num_players):  # E u_i(μ) - t >= 0
+            extra.append((np.append(every, n), np.append(pay[i], -1.0)))
+        row_lo.append(np.zeros(game.num_players))
+        row_hi.append(np.full(game.num_players, INF))
+    elif objective == "l1":
+        q = _target(game, target)
+        cost = np.concatenate([np.zeros(n), np.ones(n)])
+        col_lo, col_hi = np.concatenate([col_lo, np.zeros(n)]), np.concatenate([col_hi, col_hi])
+        for s in (-1.0, 1.0):  # μ_a - d_a <= q_a and μ_a + d_a >= q_a
+            extra += [(np.array([a, n + a]), np.array([1.0, s])) for a in range(n)]
+        row_lo += [np.full(n, -INF), q]
+        row_hi += [q, np.full(n, INF)]
+        sign = 1.0
+    elif objective == "l2":
+        q = _target(game, target)
+        cost, hess, sign = -q, np.ones(n), 1.0
+    else:
+        raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
+    indptr, indices, data = _stack_rows(cons, extra)
+    sol = solve_highs(cost, col_lo, col_hi, np.concatenate(row_lo), np.concatenate(row_hi),
+                      indptr, indices, data, hessian_diag=hess, options=options)
+    value = sign * sol.objective
+    if objective == "l2":
+        value = sol.objective + 0.5 * float(q @ q)  # ½||μ - q||² = ½μᵀμ - qᵀμ + ½qᵀq
+    lam = -sol.row_dual[: k + 1]  # λ >= 0 for "<=" rows of a minimisation
+    return sol.x[:n], value, lam, sol.status, sol.run_seconds
+
+
+def _solve_entropy(game: NormalFormGame, cons: IncentiveConstraints
+                   ) -> tuple[np.ndarray, float, np.ndarray, str, float]:
+    import cvxpy as cp
+
+    n = game.num_joint_actions
+    x = cp.Variable(n, nonneg=True)
+    incent = cons.matrix() @ x <= 0
+    norm = cp.sum(x) == 1
+    prob = cp.Problem(cp.Maximize(cp.sum(cp.entr(x))), [incent, norm])
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver=cp.CLARABEL)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"Clarabel failed on the max-entropy problem: {exc}") from None
+    run = time.perf_counter() - t0
+    if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        raise SolverError(f"max-entropy problem status {prob.status!r}", status=prob.status)
+    if prob.status == cp.OPTIMAL_INACCURATE:
+        warnings.warn("Clarabel: optimal_inaccurate", SolverWarning, stacklevel=3)
+    mu = np.clip(np.asarray(x.value).ravel(), 0.0, None)
+    mu /= mu.sum()  # interior-point output: clip round-off below 0; the gap below certifies it
+    lam = np.append(np.asarray(incent.dual_value).ravel(), -float(norm.dual_value))
+    ent = float(-(mu[mu > 0] * np.log(mu[mu > 0])).sum())
+    return mu, ent, lam, str(prob.status), run
+
+
+def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str = "welfare", *,
+                     weights: np.ndarray | None = None, target: np.ndarray | Sequence | None = None,
+                     options: dict[str, object] | None = None) -> EquilibriumResult:
+    """An optimal CE (``concept="ce"``) or CCE (``"cce"``) of ``game`` for ``objective``.
+
+    ``target`` (l1/l2; default uniform) is a joint distribution; ``weights`` (linear) has the
+    joint-action shape; ``options`` are passed to HiGHS (e.g. ``{"solver": "ipm"}``).
+    """
+    if objective not in OBJECTIVES:
+        raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
+    t0 = time.perf_counter()
+    cons = incentive_constraints(game, concept)
+    build = time.perf_counter() - t0
+    if objective == "entropy":
+        flat, value, lam, status, run = _solve_entropy(game, cons)
+    else:
+        flat, value, lam, status, run = _solve_lp(game, cons, objective, weights, target, options)
+        build = time.perf_counter() - t0 - run
+    mu = flat.reshape(game.num_actions)
+    gap = (ce_gap if concept == "ce" else cce_gap)(game, mu, atol=1e-6)
+    if gap.epsilon > GAP_WARN:
+        warnings.warn(f"solver returned an {gap.epsilon:.3g}-{concept.upper()}, not an exact one",
+                      SolverWarning, stacklevel=2)
+    duals = _split_duals(cons, lam[:-1], game)
+    return EquilibriumResult(game, concept, objective, mu, game.expected_payoffs(mu), value, gap,
+                             duals, float(lam[-1]), status, build, run)
+
+
+def solve_ce(game: NormalFormGame, objective: str = "welfare", **kwargs: object) -> EquilibriumResult:
+    """Def. 3: an optimal correlated equilibrium (see :func:`solve_correlated`)."""
+    return solve_correlated(game, "ce", objective, **kwargs)  # type: ignore[arg-type]
+
+
+def solve_cce(game: NormalFormGame, objective: str = "welfare", **kwargs: object) -> EquilibriumResult:
+    """Def. 2: an optimal coarse correlated equilibrium (see :func:`solve_correlated`)."""
+    return solve_correlated(game, "cce", objective, **kwargs)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ import numpy as np
 from ce.distributions import SUM_ATOL, as_joint, product_distribution
 from games.normal_form import NormalFormGame
 
-__all__ = ["GapReport", "ce_gap", "cce_gap", "deviation_matrices", "ne_gap"]
+__all__ = ["GapReport", "cce_gap", "ce_gap", "deviation_matrices", "ne_gap"]
 
 
 @dataclass(frozen=True)

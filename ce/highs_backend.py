@@ -37,24 +37,21 @@ def solve_highs(cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
                 indices: np.ndarray, data: np.ndarray, *, hessian_diag: np.ndarray | None = None,
                 options: dict[str, object] | None = None) -> HighsSolution:
     """Minimise ``cost·x (+ ½ Σ_k hessian_diag[k] x_k²)`` over the polyhedron; typed errors."""
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(cost)
-    lp.num_row_ = len(row_lower)
-    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
-    lp.col_lower_ = np.asarray(col_lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(col_upper, dtype=np.float64)
-    lp.row_lower_ = np.asarray(row_lower, dtype=np.float64)
-    lp.row_upper_ = np.asarray(row_upper, dtype=np.float64)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.asarray(indptr, dtype=np.int32)
-    lp.a_matrix_.index_ = np.asarray(indices, dtype=np.int32)
-    lp.a_matrix_.value_ = np.asarray(data, dtype=np.float64)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     for key, value in (options or {}).items():
         if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
             raise SolverError(f"HiGHS rejected option {key}={value!r}")
-    if h.passModel(lp) != highspy.HighsStatus.kOk:
+    n, k = len(cost), len(row_lower)
+    f64 = np.float64
+    status = h.passModel(
+        n, k, len(data), int(highspy.MatrixFormat.kRowwise), int(highspy.ObjSense.kMinimize), 0.0,
+        np.asarray(cost, f64), np.asarray(col_lower, f64), np.asarray(col_upper, f64),
+        np.asarray(row_lower, f64), np.asarray(row_upper, f64),
+        np.asarray(indptr[:-1], np.int32), np.asarray(indices, np.int32), np.asarray(data, f64),
+        np.zeros(n, np.int32),  # all columns continuous
+    )
+    if status != highspy.HighsStatus.kOk:
         raise SolverError("HiGHS rejected the model (bad CSR arrays or bounds)")
     if hessian_diag is not None:
         n = len(cost)

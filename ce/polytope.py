@@ -6,8 +6,8 @@ enumerated in C order. A joint distribution μ (flattened in C order) is
 * a CE  iff  for all i and r != a':  Σ_j μ(r, j) (U_i[a', j] - U_i[r, j]) <= 0   (Def. 3), and
 * a CCE iff  for all i and a':       Σ_r Σ_j μ(r, j) (U_i[a', j] - U_i[r, j]) <= 0   (Def. 2).
 
-Both are built here directly in compressed-row form from one broadcast difference tensor
-D_i[r, a', j] = U_i[a', j] - U_i[r, j] per player: no Python loop over rows or joint actions.
+Both are built here directly in compressed-row form from broadcast differences
+U_i[a', j] - U_i[r, j] per player: no Python loop over rows or joint actions.
 CE rows whose coefficients are all <= 0 (deviation a' weakly dominated by r against every a_-i)
 are always satisfied and are dropped; CE rows have |A|/|A_i| nonzeros, CCE rows |A|.
 """
@@ -62,11 +62,11 @@ class IncentiveConstraints:
 
 
 def _player_blocks(game: NormalFormGame, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """(D_i[r, a', j], column index of μ(r, j)) for player i."""
+    """(U_i[r, j], column index of μ(r, j) as int32) for player i."""
     m = game.num_actions[i]
     u = np.moveaxis(game.payoffs[i], i, 0).reshape(m, -1)
-    cols = np.moveaxis(np.arange(game.num_joint_actions).reshape(game.num_actions), i, 0)
-    return u[None, :, :] - u[:, None, :], cols.reshape(m, -1)
+    cols = np.arange(game.num_joint_actions, dtype=np.int32).reshape(game.num_actions)
+    return u, np.moveaxis(cols, i, 0).reshape(m, -1)
 
 
 def incentive_constraints(game: NormalFormGame, concept: str = "ce") -> IncentiveConstraints:
@@ -75,24 +75,30 @@ def incentive_constraints(game: NormalFormGame, concept: str = "ce") -> Incentiv
         raise DistributionError(f"concept must be 'ce' or 'cce', got {concept!r}")
     datas, idxs, counts, players, recs, devs = [], [], [], [], [], []
     for i in range(game.num_players):
-        d, cols = _player_blocks(game, i)
+        u, cols = _player_blocks(game, i)
         m, width = cols.shape
         if concept == "ce":
             r, a = np.nonzero(~np.eye(m, dtype=bool))
-            block = d[r, a]                                   # (rows_i, width)
+            block = u[a] - u[r]                               # (rows_i, width)
             keep = block.max(axis=1) > 0                      # drop always-satisfied rows
-            r, a, block = r[keep], a[keep], block[keep]
+            if not keep.all():
+                r, a, block = r[keep], a[keep], block[keep]
             col_block = cols[r]
             recs.append(r)
         else:
             a = np.arange(m)
-            block = np.transpose(d, (1, 0, 2)).reshape(m, m * width)   # row a', all (r, j)
+            block = (u[:, None, :] - u[None, :, :]).reshape(m, m * width)  # row a', all (r, j)
             col_block = np.broadcast_to(cols.reshape(1, -1), block.shape)
             recs.append(np.full(m, -1))
-        nz = block != 0
-        datas.append(block[nz])
-        idxs.append(col_block[nz])
-        counts.append(nz.sum(axis=1))
+        if block.all():
+            datas.append(block.ravel())
+            idxs.append(col_block.ravel())
+            counts.append(np.full(len(a), block.shape[1]))
+        else:
+            nz = block != 0
+            datas.append(block[nz])
+            idxs.append(col_block[nz])
+            counts.append(nz.sum(axis=1))
         players.append(np.full(len(a), i))
         devs.append(a)
     count = np.concatenate(counts)
@@ -101,7 +107,7 @@ def incentive_constraints(game: NormalFormGame, concept: str = "ce") -> Incentiv
     return IncentiveConstraints(
         concept=concept,
         indptr=indptr,
-        indices=np.concatenate(idxs).astype(np.int32),
+        indices=np.concatenate(idxs),
         data=np.concatenate(datas),
         player=np.concatenate(players),
         recommended=np.concatenate(recs),

@@ -137,6 +137,29 @@ def matching_pennies() -> NormalFormGame:
                 "matching_pennies")
 
 
+@_register("sum_to_10")
+def sum_to_ten(agents: int = 3, actions: int = 10, target: int = 10) -> NormalFormGame:
+    """MAGPO's one-shot coordination game: agents pick integers, reward 1 iff they sum to target.
+
+    Li, Xie & Lu, "Multi-Agent Guided Policy Optimization" (2025), Fig. 1 and its CoordSum
+    benchmark (``mava/coordsum`` in the authors' code: each of N agents picks 0..actions-1 and the
+    team is rewarded when the actions sum to the target). Here the one-step version with the
+    defaults N = 3, actions 0..9, target 10: common reward 1 if a_1 + a_2 + a_3 = 10, else 0.
+    Many joint actions are optimal (63 for the defaults), so a centralized (autoregressive) policy
+    can mix over them while any product of independent policies that mixes loses reward: only
+    the deterministic optima are optimal decentralized policies. The paper's figure was not
+    available to us verbatim; the reward rule follows the CoordSum code, without its bonus term.
+    """
+    if agents < 1 or actions < 1:
+        raise GameError(f"sum_to_10 needs agents >= 1 and actions >= 1, got {agents}, {actions}")
+    grids = np.indices((actions,) * agents).sum(axis=0)
+    reward = (grids == target).astype(float)
+    names = tuple(str(k) for k in range(actions))
+    label = "sum_to_10" if (agents, actions, target) == (3, 10, 10) else (
+        f"sum_to_10(agents={agents},actions={actions},target={target})")
+    return NormalFormGame.cooperative(reward, action_names=(names,) * agents, name=label)
+
+
 @_register("random")
 def random_game(players: int = 2, actions: int = 3, seed: int = 0, cooperative: bool = False,
                 low: float = 0.0, high: float = 1.0) -> NormalFormGame:

@@ -1,0 +1,1 @@
+"""Numerical checks of the seed papers' theorems (issue 4); one module per claim."""

@@ -87,6 +87,7 @@ def test_gap_of_joint_and_product_distributions(capsys, tmp_path: Path):
     prod = tmp_path / "prod.json"
     prod.write_text(json.dumps({"strategies": [[1, 0, 0], [0, 0, 1]]}))
     code, out, _ = run(capsys, "gap", "climbing", str(prod), "--json")
+    assert code == 0
     data = json.loads(out)
     # (a1, b3) earns R[0][2] = 0. Against b3 player 0's column is (0, 6, 5): best a2, gain 6;
     # against a1 player 1's row is (11, -30, 0): best b1, gain 11.

@@ -9,7 +9,6 @@ ever raises ParseError.
 from __future__ import annotations
 
 import itertools
-import time
 from pathlib import Path
 
 import numpy as np
@@ -205,12 +204,10 @@ def test_round_trip_payoff_form(g: NormalFormGame) -> None:
     assert back.action_names == tuple(tuple(str(k + 1) for k in range(m)) for m in g.num_actions)
 
 
-def test_large_file_reads_fast() -> None:
+def test_large_file_round_trips_exactly() -> None:
+    # Speed is measured in benchmarks/, not here; this checks 80k payoffs survive bit for bit.
     g = NormalFormGame(np.random.default_rng(0).normal(size=(2, 200, 200)))
-    text = write_nfg(g)
-    start = time.perf_counter()
-    back = read_nfg(text)
-    assert time.perf_counter() - start < 1.0
+    back = read_nfg(write_nfg(g))
     assert np.array_equal(back.payoffs, g.payoffs)
 
 

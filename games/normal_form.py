@@ -17,10 +17,10 @@ import numpy as np
 
 from games.errors import GameError
 
-__all__ = ["NormalFormGame"]
+__all__ = ["NormalFormGame", "check_names"]
 
 
-def _check_names(names: Sequence[str], what: str) -> tuple[str, ...]:
+def check_names(names: Sequence[str], what: str) -> tuple[str, ...]:
     out = tuple(names)
     for k, name in enumerate(out):
         if not isinstance(name, str) or not name:
@@ -77,7 +77,7 @@ class NormalFormGame:
         object.__setattr__(self, "payoffs", pay)
 
         players = self.player_names or tuple(f"player{i}" for i in range(n))
-        players = _check_names(players, "player_names")
+        players = check_names(players, "player_names")
         if len(players) != n:
             raise GameError(f"{len(players)} player names given for {n} players")
         object.__setattr__(self, "player_names", players)
@@ -86,7 +86,7 @@ class NormalFormGame:
             if len(self.action_names) != n:
                 raise GameError(f"action_names has {len(self.action_names)} entries for {n} players")
             acts = tuple(
-                _check_names(names, f"action_names[{i}]") for i, names in enumerate(self.action_names)
+                check_names(names, f"action_names[{i}]") for i, names in enumerate(self.action_names)
             )
             for i, names in enumerate(acts):
                 if len(names) != pay.shape[i + 1]:

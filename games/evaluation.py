@@ -35,11 +35,11 @@ from games.policies import (
 
 __all__ = [
     "AgentOccupancy",
+    "agent_occupancies",
     "evaluate",
     "evaluate_joint",
     "evaluate_reactive",
     "occupancies",
-    "agent_occupancies",
 ]
 
 _LETTERS = string.ascii_letters

@@ -1,0 +1,179 @@
+"""Exact best responses and ε-NE / ε-CCE / ε-CE gaps of decentralized Dec-POMDP policies.
+
+Agent i best-responds to the other agents' fixed policies by dynamic programming over its own
+information sets I (its action-observation history and, for strategy modifications, the actions it
+was recommended), with an unnormalised belief W_t(I, ω, s, h_-i) over the shared seed ω of a
+correlated policy, the state and the others' histories:
+
+    W_{t+1}(I a o [r'], ω, s', h_-i a_-i o_-i)
+        = Σ_s W_t(I, ω, s, h_-i) Π_{j≠i} π^j_ω(a_j | h_j) T(s, a, s') O(a, s', o) [π^i_ω(r' | h_i')]
+
+    V_t(I) = max_a  γ^t Σ_{ω,s,h_-i,a_-i} W_t(I, ·) Π_j π^j_ω(a_j|h_j) R(s, a, a_-i)
+                    + Σ_{o[, r']} V_{t+1}(I a o [r'])
+
+and the best-response value is Σ_{I_0} V_0(I_0). Without recommendations this is the best
+deviation to *any* policy of agent i (CCE deviations; for a product policy, NE deviations). With
+recommendations — agent i sees the action its own π^i_ω proposes before acting and may replace it
+(strategy modifications, Def. 3 of the AgentMixer paper) — it gives the CE gap. For a product policy
+(one seed) a recommendation carries no information about the others, so the CE and NE gaps agree.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+import numpy as np
+
+from games.dec_pomdp import DecPOMDP
+from games.errors import GameError
+from games.evaluation import evaluate
+from games.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
+
+__all__ = ["BestResponse", "DecGapReport", "best_response", "dec_cce_gap", "dec_ce_gap",
+           "dec_nash_gap"]
+
+Policy = StochasticPolicy | DeterministicPolicy | CorrelatedPolicy
+
+
+@dataclass(frozen=True)
+class BestResponse:
+    """Agent ``agent``'s best response.
+
+    Attributes:
+        value: the deviator's expected return (the team reward, since rewards are shared).
+        actions: per step t, the chosen action at every information set, shape ``(|I_t|,)``.
+        with_recommendations: whether information sets include the recommended actions; then
+            I_t enumerates (r_0, a_0, o_1, r_1, ..., a_{t-1}, o_t, r_t) in C order, else the
+            agent's action-observation histories (see games.policies).
+    """
+
+    agent: int
+    value: float
+    actions: tuple[np.ndarray, ...]
+    with_recommendations: bool
+
+
+@dataclass(frozen=True)
+class DecGapReport:
+    """Per-agent best-response values and regrets of a decentralized policy."""
+
+    concept: str
+    value: float
+    best_response_values: np.ndarray
+    regrets: np.ndarray
+    epsilon: float
+    best_responses: tuple[BestResponse, ...]
+
+
+def _seeds(model: DecPOMDP, policy: Policy) -> tuple[np.ndarray, list[StochasticPolicy]]:
+    if isinstance(policy, CorrelatedPolicy):
+        pols, weights = list(policy.policies), policy.weights
+    else:
+        pols, weights = [policy], np.ones(1)
+    out = []
+    for p in pols:
+        if isinstance(p, DeterministicPolicy):
+            p = p.to_stochastic(model.num_actions, model.num_observations)
+        p.validate(model.num_actions, model.num_observations)
+        out.append(p)
+    if len({p.horizon for p in out}) != 1:
+        raise GameError("all seeds' policies must have the same horizon")
+    return weights, out
+
+
+def best_response(model: DecPOMDP, policy: Policy, agent: int, *, horizon: int | None = None,
+                  discount: float | None = None, recommendations: bool = False) -> BestResponse:
+    """Exact best response of ``agent`` to the others' parts of ``policy`` (see module doc)."""
+    n = model.num_agents
+    if not 0 <= agent < n:
+        raise GameError(f"agent {agent} out of range 0..{n - 1}")
+    weights, pols = _seeds(model, policy)
+    h = pols[0].horizon if horizon is None else int(horizon)
+    if not 1 <= h <= pols[0].horizon:
+        raise GameError(f"horizon {horizon} outside 1..{pols[0].horizon}")
+    gamma = 1.0 if discount is None else float(discount)
+    others = [j for j in range(n) if j != agent]
+    m_i, q_i = model.num_actions[agent], model.num_observations[agent]
+    s_n = model.num_states
+    letters = [c for c in string.ascii_letters if c not in "IwstabocrR"]
+    hl, al, ol = letters[:n], letters[n:2 * n], letters[2 * n:3 * n]
+    t_ = model.transition.reshape(s_n, *model.num_actions, s_n)
+    o_ = model.observation.reshape(*model.num_actions, s_n, *model.num_observations)
+    r_ = model.reward.reshape(s_n, *model.num_actions)
+    tr_sub = "s" + "".join(al) + "t"
+    ob_sub = "".join(al) + "t" + "".join(ol)
+    w_sub = "Iws" + "".join(hl[j] for j in others)
+    pi_subs = [f"w{hl[j]}{al[j]}" for j in others]
+    imm_sub = f"{w_sub},{','.join(pi_subs)},s{''.join(al)}->I{al[agent]}" if others else \
+        f"{w_sub},s{''.join(al)}->I{al[agent]}"
+    nxt_out = f"I{al[agent]}{ol[agent]}wt" + "".join(hl[j] + al[j] + ol[j] for j in others)
+    step_sub = ",".join([w_sub, *pi_subs, tr_sub, ob_sub]) + "->" + nxt_out
+
+    def stacked(j: int, t: int) -> np.ndarray:  # (Ω, H_j, A_j)
+        return np.stack([p.probs[j][t] for p in pols])
+
+    own = [np.stack([p.probs[agent][t] for p in pols]) for t in range(h)]  # (Ω, H_i, A_i)
+    w = (weights[:, None] * model.initial[None, :]).reshape(1, len(pols), s_n, *([1] * len(others)))
+    aoh = np.zeros(1, dtype=np.int64)   # agent i's AOH index of each information set
+    if recommendations:
+        w = w[0][None] * own[0][:, 0, :].T.reshape(m_i, len(pols), 1, *([1] * len(others)))
+        aoh = np.zeros(m_i, dtype=np.int64)
+    imm: list[np.ndarray] = []
+    for t in range(h):
+        pis = [stacked(j, t) for j in others]
+        imm.append(gamma ** t * np.einsum(imm_sub, w, *pis, r_, optimize=True))
+        if t + 1 == h:
+            break
+        nxt = np.einsum(step_sub, w, *pis, t_, o_, optimize=True)
+        n_info = nxt.shape[0] * m_i * q_i
+        other_sizes = [nxt.shape[5 + 3 * k] * nxt.shape[6 + 3 * k] * nxt.shape[7 + 3 * k]
+                       for k in range(len(others))]
+        w = nxt.reshape(n_info, len(pols), s_n, *other_sizes)
+        aoh = ((aoh[:, None] * m_i + np.arange(m_i)[None, :])[:, :, None] * q_i
+               + np.arange(q_i)[None, None, :]).reshape(-1)
+        if recommendations:
+            rec = own[t + 1][:, aoh, :]                       # (Ω, I', A_i)
+            w = w[:, None] * np.transpose(rec, (1, 2, 0)).reshape(
+                n_info, m_i, len(pols), 1, *([1] * len(others)))
+            w = w.reshape(n_info * m_i, len(pols), s_n, *other_sizes)
+            aoh = np.repeat(aoh, m_i)
+    values = np.zeros(imm[-1].shape[0])
+    acts: list[np.ndarray] = []
+    for t in reversed(range(h)):
+        q = imm[t].copy()
+        if t + 1 < h:
+            q += values.reshape(q.shape[0], m_i, -1).sum(axis=2)
+        acts.append(np.argmax(q, axis=1))
+        values = q.max(axis=1)
+    return BestResponse(agent, float(values.sum()), tuple(reversed(acts)), recommendations)
+
+
+def _report(model: DecPOMDP, policy: Policy, concept: str, recommendations: bool,
+            horizon: int | None, discount: float | None) -> DecGapReport:
+    value = evaluate(model, policy, horizon, discount)
+    brs = tuple(best_response(model, policy, i, horizon=horizon, discount=discount,
+                              recommendations=recommendations) for i in range(model.num_agents))
+    br_values = np.array([b.value for b in brs])
+    regrets = br_values - value
+    return DecGapReport(concept, value, br_values, regrets, float(max(0.0, regrets.max())), brs)
+
+
+def dec_nash_gap(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy, *,
+                 horizon: int | None = None, discount: float | None = None) -> DecGapReport:
+    """Def. 1 for Dec-POMDPs: max_i (best-response value of agent i) - V(π), for a product π."""
+    if isinstance(policy, CorrelatedPolicy):
+        raise GameError("the NE gap is defined for product policies; use dec_ce_gap/dec_cce_gap")
+    return _report(model, policy, "ne", False, horizon, discount)
+
+
+def dec_cce_gap(model: DecPOMDP, policy: Policy, *, horizon: int | None = None,
+                discount: float | None = None) -> DecGapReport:
+    """Def. 2: deviations to any policy of agent i that ignores the recommendations."""
+    return _report(model, policy, "cce", False, horizon, discount)
+
+
+def dec_ce_gap(model: DecPOMDP, policy: Policy, *, horizon: int | None = None,
+               discount: float | None = None) -> DecGapReport:
+    """Def. 3: deviations that see the recommended action first (strategy modifications)."""
+    return _report(model, policy, "ce", True, horizon, discount)

@@ -233,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dist", help="JSON file: a joint distribution (nested or flat list, or "
                                 "{'joint': ...}) or {'strategies': [[...], ...]}")
     p.set_defaults(func=cmd_gap)
+
+    from agentmixer.cli_dpomdp import add_dpomdp_parser
+
+    add_dpomdp_parser(sub, json_flag)
     return parser
 
 

@@ -340,7 +340,9 @@ def make_dpomdp(name: str, **params: object) -> DecPOMDP:
     from games.loading import unknown_name_error
 
     if name not in DPOMDP_CATALOG:
-        raise unknown_name_error(name, list(DPOMDP_CATALOG))
+        raise unknown_name_error(
+            name, list(DPOMDP_CATALOG), "Dec-POMDP",
+            f"built-in models: {', '.join(DPOMDP_CATALOG)}; or a .dpomdp[.gz] file")
     entry = DPOMDP_CATALOG[name]
     allowed = entry.parameters
     for key in params:

@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from games.dec_pomdp import DecPOMDP
 from games.errors import GameError, GameNotFoundError
 from games.normal_form import NormalFormGame
 
-__all__ = ["load_game", "parse_spec", "unknown_name_error"]
+__all__ = ["load_dpomdp", "load_game", "parse_spec", "unknown_name_error"]
 
 _SPEC = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
@@ -48,15 +49,17 @@ def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
     return name, params
 
 
-def unknown_name_error(name: str, candidates: Iterable[str]) -> GameNotFoundError:
+_GAME_HINT = ("`agentmixer games` lists the catalog; OpenSpiel game strings and .nfg/.json files "
+              "are accepted too")
+
+
+def unknown_name_error(name: str, candidates: Iterable[str], what: str = "game",
+                       hint: str = _GAME_HINT) -> GameNotFoundError:
     """A GameNotFoundError for ``name`` that lists the close matches among ``candidates``."""
     pool = sorted(set(candidates))
     close = difflib.get_close_matches(name, pool, n=5, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return GameNotFoundError(
-        f"unknown game {name!r}{hint} (`agentmixer games` lists the catalog; OpenSpiel game strings "
-        f"and .nfg/.json files are accepted too)"
-    )
+    maybe = f"; did you mean {', '.join(close)}?" if close else ""
+    return GameNotFoundError(f"unknown {what} {name!r}{maybe} ({hint})")
 
 
 def load_game(spec: str | Path) -> NormalFormGame:
@@ -87,3 +90,18 @@ def load_game(spec: str | Path) -> NormalFormGame:
     from games.openspiel_io import from_openspiel
 
     return from_openspiel(str(spec))
+
+
+def load_dpomdp(spec: str | Path) -> DecPOMDP:
+    """A Dec-POMDP from a built-in name (``"dec_tiger"``, ``"bridge_crossing(congestion=5)"``) or
+    a MADP ``.dpomdp`` / ``.dpomdp.gz`` file."""
+    from games.dpomdp_catalog import make_dpomdp
+    from games.dpomdp_format import read_dpomdp
+
+    text = str(spec)
+    if isinstance(spec, Path) or text.endswith((".dpomdp", ".dpomdp.gz")):
+        if not Path(text).is_file():
+            raise GameNotFoundError(f"model file {text!r} does not exist")
+        return read_dpomdp(Path(text))
+    name, params = parse_spec(text)
+    return make_dpomdp(name, **params)

@@ -1,0 +1,150 @@
+"""``agentmixer dpomdp info|solve|evaluate``: Dec-POMDP commands (thin wrappers, ``--json``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ce.dec_gaps import dec_ce_gap, dec_nash_gap
+from games.dec_pomdp import DecPOMDP
+from games.errors import ParseError
+from games.evaluation import evaluate
+from games.loading import load_dpomdp
+from games.policies import CorrelatedPolicy, DeterministicPolicy
+from games.policy_json import policy_from_dict, policy_to_dict
+
+__all__ = ["add_dpomdp_parser"]
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
+    print(json.dumps(payload, indent=1) if args.json else "\n".join(lines))
+
+
+def _history_name(model: DecPOMDP, agent: int, t: int, index: int) -> str:
+    q = model.num_observations[agent]
+    digits = np.unravel_index(index, (q,) * t) if t else ()
+    return "(" + ", ".join(model.observation_names[agent][int(d)] for d in digits) + ")"
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    model = load_dpomdp(args.model)
+    t_dev = float(np.abs(model.transition.sum(axis=2) - 1).max())
+    o_dev = float(np.abs(model.observation.sum(axis=2) - 1).max())
+    payload = {
+        "name": model.name, "agents": list(model.agent_names), "states": model.num_states,
+        "actions": [list(a) for a in model.action_names],
+        "observations": [list(o) for o in model.observation_names],
+        "joint_actions": model.num_joint_actions, "joint_observations": model.num_joint_observations,
+        "discount": model.discount, "horizon": model.horizon, "reward_type": model.reward_type,
+        "reward_range": [float(model.reward.min()), float(model.reward.max())],
+        "validation": {"valid": True, "max_transition_row_error": t_dev,
+                       "max_observation_row_error": o_dev},
+    }
+    lines = [f"{model.name}: {model.num_agents} agents, {model.num_states} states, "
+             f"{model.num_joint_actions} joint actions, {model.num_joint_observations} joint "
+             f"observations, discount {model.discount:g}, horizon {model.horizon}"]
+    for i, name in enumerate(model.agent_names):
+        lines.append(f"  {name}: actions {list(model.action_names[i])}; "
+                     f"observations {list(model.observation_names[i])}")
+    lines += [f"rewards ({model.reward_type}) in [{model.reward.min():g}, {model.reward.max():g}]",
+              f"valid: T rows sum to 1 within {t_dev:.1e}, O rows within {o_dev:.1e}"]
+    _emit(args, payload, lines)
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from ce import planning
+
+    model = load_dpomdp(args.model)
+    gamma = args.discount if args.discount is not None else 1.0
+    start = time.perf_counter()
+    if args.method == "exact":
+        res = planning.solve_optimal(model, args.horizon, gamma, time_limit=args.time_limit)
+    elif args.method == "jesp":
+        res = planning.solve_jesp(model, args.horizon, gamma, seed=args.seed, restarts=args.restarts)
+    else:
+        res = planning.solve_mmdp(model, args.horizon, gamma)
+    seconds = time.perf_counter() - start
+    payload: dict[str, Any] = {"model": model.name, "method": args.method, "horizon": args.horizon,
+                               "discount": gamma, "value": res.value, "seconds": seconds}
+    lines = [f"{model.name} h={args.horizon} ({args.method}): value {res.value:.6f} "
+             f"in {seconds:.3f} s"]
+    if isinstance(res.policy, DeterministicPolicy):
+        payload["policy"] = policy_to_dict(res.policy, model)
+        for i, agent in enumerate(res.policy.actions):
+            lines.append(f"  {model.agent_names[i]}:")
+            for t, step in enumerate(agent):
+                shown = [f"{_history_name(model, i, t, k)}->{model.action_names[i][a]}"
+                         for k, a in enumerate(step[: args.max_rows])]
+                more = f" ... (+{len(step) - args.max_rows})" if len(step) > args.max_rows else ""
+                lines.append(f"    t={t}: " + "  ".join(shown) + more)
+        if args.save:
+            Path(args.save).write_text(json.dumps(payload["policy"], indent=1))
+            lines.append(f"policy written to {args.save}")
+    else:
+        table = np.asarray(res.policy)
+        payload["policy"] = table.tolist()
+        lines.append(f"  joint policy pi[t, s] over joint actions, shape {table.shape}")
+    _emit(args, payload, lines)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    model = load_dpomdp(args.model)
+    path = Path(args.policy)
+    if not path.is_file():
+        raise ParseError(f"policy file {args.policy!r} does not exist")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ParseError(exc.msg, exc.lineno, exc.colno, source=args.policy) from None
+    policy = policy_from_dict(data, model, args.policy)
+    gamma = args.discount
+    value = evaluate(model, policy, args.horizon, gamma)
+    payload: dict[str, Any] = {"model": model.name, "horizon": args.horizon, "value": value}
+    lines = [f"{model.name} h={args.horizon}: value {value:.6f}"]
+    reports = {"ce": dec_ce_gap(model, policy, horizon=args.horizon, discount=gamma)}
+    if not isinstance(policy, CorrelatedPolicy):
+        reports["ne"] = dec_nash_gap(model, policy, horizon=args.horizon, discount=gamma)
+    for concept, rep in sorted(reports.items(), key=lambda kv: kv[0] != "ne"):
+        payload[f"epsilon_{concept}"] = rep.epsilon
+        payload[f"best_response_values_{concept}"] = rep.best_response_values.tolist()
+        lines.append(f"ε-{concept.upper()} = {rep.epsilon:.6g} (best responses: "
+                     + ", ".join(f"{v:.6g}" for v in rep.best_response_values) + ")")
+    _emit(args, payload, lines)
+    return 0
+
+
+def add_dpomdp_parser(sub: argparse._SubParsersAction, json_flag: argparse.ArgumentParser) -> None:
+    """Register ``dpomdp info|solve|evaluate`` under the main parser's subcommands."""
+    top = sub.add_parser("dpomdp", help="tabular Dec-POMDPs: info, exact solve, evaluate")
+    dsub = top.add_subparsers(dest="dpomdp_command", required=True)
+    model_help = "built-in name (dec_tiger, bridge_crossing, ...) or a .dpomdp[.gz] file"
+
+    p = dsub.add_parser("info", parents=[json_flag], help="sizes and validation report")
+    p.add_argument("model", help=model_help)
+    p.set_defaults(func=cmd_info)
+
+    p = dsub.add_parser("solve", parents=[json_flag], help="optimal / JESP / MMDP policy")
+    p.add_argument("model", help=model_help)
+    p.add_argument("--horizon", type=int, required=True)
+    p.add_argument("--method", choices=("exact", "jesp", "mmdp"), default="exact")
+    p.add_argument("--discount", type=float, default=None, help="default 1 (undiscounted)")
+    p.add_argument("--time-limit", type=float, default=None, help="seconds (exact method)")
+    p.add_argument("--seed", type=int, default=0, help="JESP initialisation seed")
+    p.add_argument("--restarts", type=int, default=1, help="JESP restarts")
+    p.add_argument("--save", help="write the decentralized policy as JSON")
+    p.add_argument("--max-rows", type=int, default=8, help="histories printed per step")
+    p.set_defaults(func=cmd_solve)
+
+    p = dsub.add_parser("evaluate", parents=[json_flag], help="value and ε-NE / ε-CE gaps")
+    p.add_argument("model", help=model_help)
+    p.add_argument("policy", help="policy JSON (as written by solve --save)")
+    p.add_argument("--horizon", type=int, required=True)
+    p.add_argument("--discount", type=float, default=None, help="default 1 (undiscounted)")
+    p.set_defaults(func=cmd_evaluate)

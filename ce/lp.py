@@ -46,6 +46,11 @@ HIGHS_DEFAULTS: dict[str, dict[str, object]] = {
 }
 """HiGHS options used unless the caller overrides them (measured in benchmarks/ce_lp.py)."""
 
+LIFT_CCE_MIN_ACTIONS = 20
+"""CCE LPs switch to the sparse lifted rows (``_lifted_cce_rows``) when some player has at least
+this many actions: on 2x100 that is 10x faster, while on 6x5 (few actions, many opponents'
+profiles) the extra equality rows make it 5-10x slower than the plain dense rows."""
+
 
 @dataclass(frozen=True)
 class EquilibriumResult:
@@ -90,15 +95,76 @@ class EquilibriumResult:
         return [(tuple(int(x) for x in np.unravel_index(k, shape)), float(flat[k])) for k in keep]
 
 
-def _stack_rows(base: IncentiveConstraints, extra: Sequence[tuple[np.ndarray, np.ndarray]]
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Append rows given as (indices, data) pairs below the incentive CSR."""
-    lengths = [len(ix) for ix, _ in extra]
-    tail = base.indptr[-1] + np.cumsum(lengths, dtype=np.int64)
-    indptr = np.concatenate([base.indptr, tail])
-    indices = np.concatenate([base.indices, *(np.asarray(ix, np.int32) for ix, _ in extra)])
-    data = np.concatenate([base.data, *(np.asarray(d, np.float64) for _, d in extra)])
-    return indptr, indices, data
+class _Rows:
+    """Accumulates constraint rows ``lo <= A x <= hi`` as CSR pieces (no per-row Python work)."""
+
+    def __init__(self) -> None:
+        self.lengths: list[np.ndarray] = []
+        self.idx: list[np.ndarray] = []
+        self.val: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+
+    @property
+    def count(self) -> int:
+        return int(sum(len(x) for x in self.lengths))
+
+    def csr(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, lo: float,
+            hi: float) -> None:
+        rows = len(indptr) - 1
+        self.lengths.append(np.diff(indptr))
+        self.idx.append(np.asarray(indices, np.int32))
+        self.val.append(np.asarray(data, np.float64))
+        self.lo.append(np.full(rows, lo))
+        self.hi.append(np.full(rows, hi))
+
+    def dense(self, idx: np.ndarray, val: np.ndarray, lo: float | np.ndarray,
+              hi: float | np.ndarray) -> None:
+        """Rows of equal length: ``idx`` and ``val`` of shape (rows, length)."""
+        idx, val = np.atleast_2d(idx), np.atleast_2d(val)
+        rows = idx.shape[0]
+        self.lengths.append(np.full(rows, idx.shape[1]))
+        self.idx.append(idx.astype(np.int32).ravel())
+        self.val.append(np.broadcast_to(val, idx.shape).astype(np.float64).ravel())
+        self.lo.append(np.broadcast_to(np.asarray(lo, float), (rows,)))
+        self.hi.append(np.broadcast_to(np.asarray(hi, float), (rows,)))
+
+    def build(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        indptr = np.zeros(self.count + 1, dtype=np.int64)
+        np.cumsum(np.concatenate(self.lengths), out=indptr[1:])
+        return (indptr, np.concatenate(self.idx), np.concatenate(self.val),
+                np.concatenate(self.lo), np.concatenate(self.hi))
+
+
+def _lifted_cce_rows(game: NormalFormGame, rows: _Rows
+                     ) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
+    """CCE incentive rows in a sparse lifted form; returns the number of auxiliary columns.
+
+    With m_i(a_-i) = Σ_{a_i} μ(a_i, a_-i) and v_i = E_μ[u_i] as extra columns, the CCE row of
+    (i, a') reads Σ_{a_-i} m_i(a_-i) u_i(a', a_-i) - v_i <= 0: |A_-i| + 1 nonzeros instead of
+    |A|. The definitions of m_i and v_i add 2|A| nonzeros per player. The incentive rows are
+    appended to ``rows`` (in IncentiveConstraints' order, so their duals line up); the equality
+    rows defining m_i and v_i are returned as (indices, data) blocks with the number of auxiliary
+    columns, for the caller to append after the normalisation row.
+    """
+    n = game.num_joint_actions
+    col = n
+    defs: list[tuple[np.ndarray, np.ndarray]] = []
+    for i in range(game.num_players):
+        m = game.num_actions[i]
+        u = np.moveaxis(game.payoffs[i], i, 0).reshape(m, -1)
+        width = u.shape[1]
+        cols = np.moveaxis(np.arange(n).reshape(game.num_actions), i, 0).reshape(m, -1)
+        marg = col + np.arange(width)
+        value_col = col + width
+        rows.dense(np.hstack([np.broadcast_to(marg, (m, width)), np.full((m, 1), value_col)]),
+                   np.hstack([u, -np.ones((m, 1))]), -INF, 0.0)
+        defs.append((np.hstack([cols.T, marg[:, None]]),
+                     np.hstack([np.ones((width, m)), -np.ones((width, 1))])))
+        defs.append((np.append(np.arange(n), value_col)[None, :],
+                     np.append(game.payoffs[i].ravel(), -1.0)[None, :]))
+        col = value_col + 1
+    return col - n, defs
 
 
 def _target(game: NormalFormGame, target: np.ndarray | Sequence | None) -> np.ndarray:
@@ -125,51 +191,56 @@ def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints, objective: str,
               weights: np.ndarray | None, target: np.ndarray | Sequence | None,
               options: dict[str, object] | None) -> tuple[np.ndarray, float, np.ndarray, str, float]:
     n, k = game.num_joint_actions, cons.num_rows
-    every = np.arange(n)
-    ones = np.ones(n)
-    extra: list[tuple[np.ndarray, np.ndarray]] = [(every, ones)]  # Σ μ = 1
-    row_lo = [np.full(k, -INF), [1.0]]
-    row_hi = [np.zeros(k), [1.0]]
-    col_lo, col_hi = np.zeros(n), np.full(n, INF)
-    cost, hess = np.zeros(n), None
+    rows = _Rows()
+    defs: list[tuple[np.ndarray, np.ndarray]] = []
+    if cons.concept == "cce" and max(game.num_actions) >= LIFT_CCE_MIN_ACTIONS:
+        n_aux, defs = _lifted_cce_rows(game, rows)
+    else:
+        n_aux = 0
+        rows.csr(cons.indptr, cons.indices, cons.data, -INF, 0.0)
+    rows.dense(np.arange(n), np.ones(n), 1.0, 1.0)                      # Σ μ = 1
+    for idx, val in defs:
+        rows.dense(idx, val, 0.0, 0.0)
+    ncol = n + n_aux                                                     # objective columns follow
+    col_lo = np.concatenate([np.zeros(n), np.full(n_aux, -INF)])
+    col_hi = np.full(ncol, INF)
+    cost, hess = np.zeros(ncol), None
     sign = -1.0  # objective_value = sign * (HiGHS minimum)
-    if objective == "welfare":
-        cost = -game.welfare.ravel()
-    elif objective == "linear":
-        if weights is None:
+    if objective in ("welfare", "linear"):
+        if objective == "welfare":
+            w = game.welfare
+        elif weights is None:
             raise DistributionError("objective 'linear' needs weights of the joint-action shape")
-        w = np.asarray(weights, dtype=float)
+        else:
+            w = np.asarray(weights, dtype=float)
         if w.shape != game.num_actions or not np.all(np.isfinite(w)):
             raise DistributionError(f"weights need finite entries of shape {game.num_actions}")
-        cost = -w.ravel()
+        cost[:n] = -w.ravel()
     elif objective == "feasibility":
         sign = 0.0
-    elif objective == "egalitarian":
-        cost = np.zeros(n + 1)
-        cost[n] = -1.0
+    elif objective == "egalitarian":                                     # max t, E u_i(μ) >= t
+        cost = np.append(cost, -1.0)
         col_lo, col_hi = np.append(col_lo, -INF), np.append(col_hi, INF)
         pay = game.payoffs.reshape(game.num_players, n)
-        for i in range(game.num_players):  # E u_i(μ) - t >= 0
-            extra.append((np.append(every, n), np.append(pay[i], -1.0)))
-        row_lo.append(np.zeros(game.num_players))
-        row_hi.append(np.full(game.num_players, INF))
-    elif objective == "l1":
+        idx = np.broadcast_to(np.append(np.arange(n), ncol), (game.num_players, n + 1))
+        rows.dense(idx, np.hstack([pay, -np.ones((game.num_players, 1))]), 0.0, INF)
+    elif objective == "l1":                                              # min Σ d, |μ - q| <= d
         q = _target(game, target)
-        cost = np.concatenate([np.zeros(n), np.ones(n)])
-        col_lo, col_hi = np.concatenate([col_lo, np.zeros(n)]), np.concatenate([col_hi, col_hi])
-        for s in (-1.0, 1.0):  # μ_a - d_a <= q_a and μ_a + d_a >= q_a
-            extra += [(np.array([a, n + a]), np.array([1.0, s])) for a in range(n)]
-        row_lo += [np.full(n, -INF), q]
-        row_hi += [q, np.full(n, INF)]
+        cost = np.concatenate([cost, np.ones(n)])
+        col_lo, col_hi = np.concatenate([col_lo, np.zeros(n)]), np.concatenate([col_hi, np.full(n, INF)])
+        pairs = np.stack([np.arange(n), ncol + np.arange(n)], axis=1)
+        rows.dense(pairs, np.array([[1.0, -1.0]]), -INF, q)           # μ_a - d_a <= q_a
+        rows.dense(pairs, np.array([[1.0, 1.0]]), q, INF)             # μ_a + d_a >= q_a
         sign = 1.0
     elif objective == "l2":
         q = _target(game, target)
-        cost, hess, sign = -q, np.ones(n), 1.0
+        cost[:n] = -q
+        hess, sign = np.concatenate([np.ones(n), np.zeros(ncol - n)]), 1.0
     else:
         raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
-    indptr, indices, data = _stack_rows(cons, extra)
-    sol = solve_highs(cost, col_lo, col_hi, np.concatenate(row_lo), np.concatenate(row_hi),
-                      indptr, indices, data, hessian_diag=hess, options=options)
+    indptr, indices, data, row_lo, row_hi = rows.build()
+    sol = solve_highs(cost, col_lo, col_hi, row_lo, row_hi, indptr, indices, data,
+                      hessian_diag=hess, options=options)
     value = sign * sol.objective
     if objective == "l2":
         value = sol.objective + 0.5 * float(q @ q)  # ½||μ - q||² = ½μᵀμ - qᵀμ + ½qᵀq

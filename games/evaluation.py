@@ -140,6 +140,9 @@ def evaluate(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy | C
     """
     gamma = 1.0 if discount is None else float(discount)
     if isinstance(policy, CorrelatedPolicy):
+        lengths = {p.horizon for p in policy.policies}
+        if len(lengths) != 1:
+            raise GameError(f"all seeds' policies must have the same horizon, got {sorted(lengths)}")
         return float(sum(w * evaluate(model, p, horizon, gamma)
                          for w, p in zip(policy.weights, policy.policies, strict=True) if w > 0))
     pol = _as_stochastic(model, policy)
@@ -208,8 +211,10 @@ def evaluate_joint(model: DecPOMDP, policy: np.ndarray, horizon: int | None = No
     s, ja = model.num_states, model.num_joint_actions
     if pi.shape[-2:] != (s, ja) or pi.ndim not in (2, 3):
         raise GameError(f"joint policy shape {pi.shape}; expected (H, {s}, {ja}) or ({s}, {ja})")
-    if np.abs(pi.sum(axis=-1) - 1).max() > 1e-9 or pi.min() < -1e-12:
-        raise GameError("joint policy rows must be probability vectors")
+    if not np.all(np.isfinite(pi)) or np.abs(pi.sum(axis=-1) - 1).max() > 1e-9 or pi.min() < -1e-12:
+        raise GameError("joint policy rows must be finite probability vectors")
+    if horizon is not None and int(horizon) < 1:
+        raise GameError(f"horizon must be >= 1, got {horizon}")
     gamma = model.discount if discount is None else float(discount)
     if pi.ndim == 2 and horizon is None:
         if gamma >= 1:
@@ -235,6 +240,7 @@ def evaluate_reactive(model: DecPOMDP, policy: ReactivePolicy, discount: float |
     if gamma >= 1:
         raise GameError("reactive policies are evaluated over an infinite horizon: need discount < 1")
     n = model.num_agents
+    policy.validate(model.num_actions, model.num_observations)
     joint_obs = np.ones(())
     for p in policy.probs:  # P(ja | jo) as (JO, JA), C order over agents for both
         joint_obs = np.multiply.outer(joint_obs, p)

@@ -161,9 +161,22 @@ class ReactivePolicy:
     def __post_init__(self) -> None:
         object.__setattr__(self, "initial", tuple(np.asarray(p, float) for p in self.initial))
         object.__setattr__(self, "probs", tuple(np.asarray(p, float) for p in self.probs))
+        if len(self.initial) != len(self.probs):
+            raise GameError(f"{len(self.initial)} initial distributions for {len(self.probs)} agents")
         for i, (p0, p) in enumerate(zip(self.initial, self.probs, strict=True)):
             _check_dist(p0[None, :], f"agent {i} initial action distribution")
             _check_dist(p, f"agent {i} reactive policy")
+
+
+    def validate(self, num_actions: Sequence[int], num_observations: Sequence[int]) -> None:
+        """Typed error unless there is one (|A_i|,) and one (|O_i|, |A_i|) array per agent."""
+        if len(self.probs) != len(num_actions):
+            raise GameError(f"reactive policy has {len(self.probs)} agents, model {len(num_actions)}")
+        for i, (p0, p) in enumerate(zip(self.initial, self.probs, strict=True)):
+            m, q = num_actions[i], num_observations[i]
+            if p0.shape != (m,) or p.shape != (q, m):
+                raise GameError(f"agent {i}: reactive policy shapes {p0.shape}, {p.shape}; "
+                                f"expected ({m},) and ({q}, {m})")
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,534 @@
+"""Tests of ce/dec_gaps.py: best responses and ε-NE / ε-CCE / ε-CE gaps of Dec-POMDP policies.
+
+Second methods, all written here independently of the package:
+
+* ``_naive_value``: recursive enumeration over every (state, joint action-observation history)
+  path (the definition of the value of a product policy; correlated: Σ_ω P(ω) V(π_ω));
+* brute force over every deterministic deviation of one agent over its action-observation
+  histories (a finite-horizon best response is attained by a deterministic policy: the deviator
+  faces a single-agent POMDP once the others are fixed);
+* the sequence-form (realization-plan) LP of the deviating agent (Koller, Megiddo & von Stengel,
+  STOC 1994 / GEB 1996): variables x(I, a) >= 0 over the agent's sequences, Σ_a x(I_0, a) = 1 at the
+  first information sets, Σ_a x(I, a) = x(parent sequence of I) after, objective Σ x(I, a) r(I, a)
+  where r(I, a) is the expected immediate reward of playing a at I weighted by nature's and the
+  others' probabilities only — computed by a forward enumeration of (seed ω, state, others'
+  histories, own information set). Perfect recall makes realization plans equivalent to
+  behavioural strategies, so its optimum is the best-response value. With recommendations the
+  agent's own recommended actions are one more chance move inside its information sets;
+* the normal-form gaps of ce/gaps.py for one-state one-step models (the bridge to the normal form);
+* hand derivations on Dec-Tiger (Nair et al. 2003).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from ce.dec_gaps import best_response, dec_cce_gap, dec_ce_gap, dec_nash_gap
+from ce.gaps import cce_gap, ce_gap, ne_gap
+from games.dec_pomdp import DecPOMDP
+from games.dpomdp_catalog import dec_tiger, random_dpomdp
+from games.errors import GameError
+from games.evaluation import evaluate
+from games.normal_form import NormalFormGame
+from games.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ATOL = 1e-9
+
+Hist = tuple[tuple[int, int], ...]               # own AOH ((a_0, o_1), (a_1, o_2), ...)
+DistFn = Callable[[int, int, Hist], np.ndarray]  # (agent, t, own AOH) -> action distribution
+
+
+# --------------------------------------------------------------------------- independent helpers
+def _random_model(rng: np.random.Generator, acts: tuple[int, ...], obs: tuple[int, ...],
+                  states: int) -> DecPOMDP:
+    ja, jo = math.prod(acts), math.prod(obs)
+    return DecPOMDP(
+        transition=rng.dirichlet(np.ones(states), size=(states, ja)),
+        observation=rng.dirichlet(np.ones(jo), size=(ja, states)),
+        reward=rng.uniform(-1.0, 1.0, size=(states, ja)),
+        initial=rng.dirichlet(np.ones(states)), num_actions=acts, num_observations=obs)
+
+
+def _aoh_index(hist: Hist, m: int, q: int) -> int:
+    """games.policies convention, from its docstring: C order over digits a_k |O_i| + o_{k+1}."""
+    if not hist:
+        return 0
+    return int(np.ravel_multi_index(tuple(a * q + o for a, o in hist), (m * q,) * len(hist)))
+
+
+def _dist_fn(model: DecPOMDP, pol: StochasticPolicy | DeterministicPolicy) -> DistFn:
+    """Reads either table directly (a deterministic one by observation history)."""
+    def fn(i: int, t: int, hist: Hist) -> np.ndarray:
+        m, q = model.num_actions[i], model.num_observations[i]
+        if isinstance(pol, DeterministicPolicy):
+            oh = int(np.ravel_multi_index(tuple(o for _, o in hist), (q,) * len(hist))) if hist else 0
+            return np.eye(m)[int(pol.actions[i][t][oh])]
+        return pol.probs[i][t][_aoh_index(hist, m, q)]
+    return fn
+
+
+def _tables(model: DecPOMDP) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+    return (list(itertools.product(*(range(m) for m in model.num_actions))),
+            list(itertools.product(*(range(q) for q in model.num_observations))))
+
+
+def _naive_value(model: DecPOMDP, fn: DistFn, horizon: int, gamma: float = 1.0) -> float:
+    ja_tab, jo_tab = _tables(model)
+    n = model.num_agents
+
+    def rec(t: int, s: int, hists: tuple[Hist, ...]) -> float:
+        pis = [fn(i, t, hists[i]) for i in range(n)]
+        v = 0.0
+        for ja, acts in enumerate(ja_tab):
+            p = math.prod(float(pis[i][acts[i]]) for i in range(n))
+            if p == 0.0:
+                continue
+            v += p * float(model.reward[s, ja])
+            if t + 1 < horizon:
+                for s2, (jo, os) in itertools.product(range(model.num_states), enumerate(jo_tab)):
+                    w = float(model.transition[s, ja, s2] * model.observation[ja, s2, jo])
+                    if w:
+                        nxt = tuple(hists[i] + ((acts[i], os[i]),) for i in range(n))
+                        v += gamma * p * w * rec(t + 1, s2, nxt)
+        return v
+
+    return sum(float(model.initial[s]) * rec(0, s, ((),) * n) for s in range(model.num_states))
+
+
+def _seeds(policy: StochasticPolicy | DeterministicPolicy | CorrelatedPolicy) -> tuple[np.ndarray, list]:
+    if isinstance(policy, CorrelatedPolicy):
+        return policy.weights, list(policy.policies)
+    return np.ones(1), [policy]
+
+
+def _with_agent(fn: DistFn, agent: int, own: DistFn) -> DistFn:
+    return lambda i, t, h: own(i, t, h) if i == agent else fn(i, t, h)
+
+
+def _brute_force_br(model: DecPOMDP, policy: object, agent: int, horizon: int, gamma: float) -> float:
+    """max over every deterministic AOH policy of ``agent`` of Σ_ω P(ω) V(dev, π^ω_-i)."""
+    m, q = model.num_actions[agent], model.num_observations[agent]
+    weights, pols = _seeds(policy)
+    fns = [_dist_fn(model, p) for p in pols]
+    tables = [list(itertools.product(range(m), repeat=(m * q) ** t)) for t in range(horizon)]
+    best = -math.inf
+    for choice in itertools.product(*tables):
+        def dev(i: int, t: int, h: Hist, choice: tuple = choice) -> np.ndarray:
+            return np.eye(m)[choice[t][_aoh_index(h, m, q)]]
+        v = sum(w * _naive_value(model, _with_agent(fn, agent, dev), horizon, gamma)
+                for w, fn in zip(weights, fns, strict=True) if w > 0)
+        best = max(best, v)
+    return best
+
+
+def _info_sets(m: int, q: int, t: int, recs: bool) -> list[tuple[int, ...]]:
+    """Flattened information sets at step t: (a_0, o_1, ..., a_{t-1}, o_t) or, with
+    recommendations, (r_0, a_0, o_1, r_1, ..., a_{t-1}, o_t, r_t) (BestResponse docstring order)."""
+    sizes = ([m] + [m, q, m] * t) if recs else [m, q] * t
+    return list(itertools.product(*(range(k) for k in sizes)))
+
+
+def _info_sizes(m: int, q: int, t: int, recs: bool) -> tuple[int, ...]:
+    return tuple(([m] + [m, q, m] * t) if recs else [m, q] * t)
+
+
+def _sequence_rewards(model: DecPOMDP, policy: object, agent: int, horizon: int, gamma: float,
+                      recs: bool) -> dict[tuple[tuple[int, ...], int], float]:
+    """r(I, a): forward enumeration of (ω, s, others' AOHs, own information set, own AOH) with the
+    probability of nature, the seed, the others' actions and (with recs) the own recommendations —
+    never the deviator's own actions, which the realization plan supplies."""
+    n = model.num_agents
+    ja_tab, jo_tab = _tables(model)
+    weights, pols = _seeds(policy)
+    fns = [_dist_fn(model, p) for p in pols]
+    others = [j for j in range(n) if j != agent]
+    r: dict = defaultdict(float)
+    nodes: dict = defaultdict(float)
+    for w_idx, (w, fn) in enumerate(zip(weights, fns, strict=True)):
+        for s in range(model.num_states):
+            p = float(w * model.initial[s])
+            if recs:
+                for r0, pr in enumerate(fn(agent, 0, ())):
+                    nodes[(w_idx, s, ((),) * n, (r0,))] += p * float(pr)
+            else:
+                nodes[(w_idx, s, ((),) * n, ())] += p
+    for t in range(horizon):
+        nxt: dict = defaultdict(float)
+        for (w_idx, s, hists, info), p in nodes.items():
+            if p == 0.0:
+                continue
+            fn = fns[w_idx]
+            pis = {j: fn(j, t, hists[j]) for j in others}
+            for ja, acts in enumerate(ja_tab):
+                po = p * math.prod(float(pis[j][acts[j]]) for j in others)
+                if po == 0.0:
+                    continue
+                a = acts[agent]
+                r[(info, a)] += gamma ** t * po * float(model.reward[s, ja])
+                if t + 1 == horizon:
+                    continue
+                for s2, (jo, os) in itertools.product(range(model.num_states), enumerate(jo_tab)):
+                    pw = po * float(model.transition[s, ja, s2] * model.observation[ja, s2, jo])
+                    hs = tuple(hists[i] + ((acts[i], os[i]),) for i in range(n))
+                    if recs:  # the own policy recommends at the deviator's *actual* history
+                        for r1, pr in enumerate(fn(agent, t + 1, hs[agent])):
+                            nxt[(w_idx, s2, hs, (*info, a, os[agent], r1))] += pw * float(pr)
+                    else:
+                        nxt[(w_idx, s2, hs, (*info, a, os[agent]))] += pw
+        nodes = nxt
+    return dict(r)
+
+
+def _sequence_form_lp(model: DecPOMDP, policy: object, agent: int, horizon: int, gamma: float,
+                      recs: bool) -> tuple[float, dict]:
+    """Optimum of the realization-plan LP of ``agent`` (Koller, Megiddo & von Stengel)."""
+    m, q = model.num_actions[agent], model.num_observations[agent]
+    r = _sequence_rewards(model, policy, agent, horizon, gamma, recs)
+    seqs = [(info, a) for t in range(horizon) for info in _info_sets(m, q, t, recs) for a in range(m)]
+    col = {sq: k for k, sq in enumerate(seqs)}
+    rows, rhs = [], []
+    tail = 3 if recs else 2  # an information set at t >= 1 ends with (a_{t-1}, o_t[, r_t])
+    for t in range(horizon):
+        for info in _info_sets(m, q, t, recs):
+            row = np.zeros(len(seqs))
+            for a in range(m):
+                row[col[(info, a)]] = 1.0
+            if t == 0:
+                rhs.append(1.0)  # x(∅) = 1
+            else:
+                row[col[(info[:-tail], info[-tail])]] -= 1.0
+                rhs.append(0.0)
+            rows.append(row)
+    c = np.array([r.get(sq, 0.0) for sq in seqs])
+    res = linprog(-c, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
+    assert res.status == 0, res.message
+    return float(c @ res.x), r
+
+
+def _plan_value(br_actions: tuple[np.ndarray, ...], r: dict, m: int, q: int, horizon: int,
+                recs: bool) -> float:
+    """Σ x(I, a) r(I, a) for the deterministic strategy I_t -> br_actions[t][C-order index of I_t]."""
+    total = 0.0
+    for t in range(horizon):
+        sizes = _info_sizes(m, q, t, recs)
+        for info in _info_sets(m, q, t, recs):
+            # the plan puts weight 1 on (I, a) iff every own action in I (and a) is the chosen one
+            ok, step = True, 3 if recs else 2
+            for k in range(t):
+                prefix = info[:1 + step * k] if recs else info[:step * k]
+                pre_sizes = sizes[:len(prefix)]
+                idx = int(np.ravel_multi_index(prefix, pre_sizes)) if prefix else 0
+                if br_actions[k][idx] != info[len(prefix)]:
+                    ok = False
+                    break
+            if ok:
+                idx = int(np.ravel_multi_index(info, sizes)) if info else 0
+                total += r.get((info, int(br_actions[t][idx])), 0.0)
+    return total
+
+
+# --------------------------------------------------------------------------- strategies
+@st.composite
+def gap_cases(draw: st.DrawFn, max_agents: int = 3) -> tuple[DecPOMDP, object, int]:
+    """(model, product or correlated policy, evaluation horizon); sizes kept small for speed."""
+    n = draw(st.integers(2, max_agents))
+    acts = tuple(draw(st.lists(st.integers(1, 3 if n == 2 else 2), min_size=n, max_size=n)))
+    obs = tuple(draw(st.lists(st.integers(1, 2), min_size=n, max_size=n)))
+    states = draw(st.integers(1, 3))
+    horizon = draw(st.integers(1, 3 if n == 2 else 2))
+    seed = draw(st.integers(0, 2**32 - 1))
+    k = draw(st.integers(1, 3))
+    rng = np.random.default_rng(seed)
+    model = _random_model(rng, acts, obs, states)
+    pols = tuple(StochasticPolicy.random(acts, obs, horizon, seed + j) for j in range(k))
+    policy = pols[0] if k == 1 else CorrelatedPolicy(rng.dirichlet(np.ones(k)), pols)
+    return model, policy, draw(st.integers(1, horizon))
+
+
+# --------------------------------------------------------------------------- properties
+@SETTINGS
+@given(gap_cases(), st.sampled_from([None, 0.8]))
+def test_best_response_dominates_policy(case: tuple, gamma: float | None) -> None:
+    model, policy, h = case
+    value = evaluate(model, policy, h, gamma)
+    for i in range(model.num_agents):
+        br = best_response(model, policy, i, horizon=h, discount=gamma).value
+        br_rec = best_response(model, policy, i, horizon=h, discount=gamma, recommendations=True).value
+        # Obeying every recommendation is a strategy modification (the identity) and reproduces
+        # π exactly, so the CE best response is at least V(π).
+        assert br_rec >= value - ATOL
+        # A deviation that ignores the recommendations is a strategy modification too.
+        assert br_rec >= br - ATOL
+        # Without recommendations, playing π^i itself is a deviation only for a product policy:
+        # under a correlated one agent i cannot follow π^i_ω without seeing ω, and the CCE regret
+        # may be negative (test_dec_tiger_correlated_open_by_hand: -31).
+        if not isinstance(policy, CorrelatedPolicy):
+            assert br >= value - ATOL
+    for rep, concept in ((dec_cce_gap(model, policy, horizon=h, discount=gamma), "cce"),
+                         (dec_ce_gap(model, policy, horizon=h, discount=gamma), "ce")):
+        # Report bookkeeping: value, regrets = BR values - value, ε = max(0, max regret).
+        assert rep.concept == concept
+        assert rep.value == pytest.approx(value, abs=1e-12)
+        np.testing.assert_allclose(rep.regrets, rep.best_response_values - value, atol=1e-12)
+        assert rep.epsilon == pytest.approx(max(0.0, rep.regrets.max()), abs=1e-12)
+        if concept == "ce":
+            assert rep.regrets.min() >= -ATOL
+    # CE regret >= CCE regret agent by agent (CCE deviations are the recommendation-blind CE ones).
+    ce, cce = dec_ce_gap(model, policy, horizon=h), dec_cce_gap(model, policy, horizon=h)
+    assert np.all(ce.regrets >= cce.regrets - ATOL)
+
+
+@SETTINGS
+@given(gap_cases())
+def test_product_policy_ne_equals_ce_equals_cce(case: tuple) -> None:
+    model, policy, h = case
+    if isinstance(policy, CorrelatedPolicy):
+        policy = policy.policies[0]
+    # One seed: agent i's recommendation is drawn from π^i(· | h_i), independently of the state and
+    # the others' histories given h_i, so seeing it changes no posterior: NE = CE = CCE regrets.
+    ne = dec_nash_gap(model, policy, horizon=h)
+    ce = dec_ce_gap(model, policy, horizon=h)
+    cce = dec_cce_gap(model, policy, horizon=h)
+    assert ne.concept == "ne"
+    np.testing.assert_allclose(ne.regrets, ce.regrets, atol=ATOL)
+    np.testing.assert_allclose(ne.regrets, cce.regrets, atol=ATOL)
+
+
+def _tiny_cases() -> st.SearchStrategy:
+    """Deviator with 2 actions and 2 observations, horizons 1-2 (brute force: 2 * 2^4 policies);
+    1-3 seeds, each stochastic or deterministic."""
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple:
+        agent = draw(st.integers(0, 1))
+        other_m, other_q = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        acts = (2, other_m) if agent == 0 else (other_m, 2)
+        obs = (2, other_q) if agent == 0 else (other_q, 2)
+        states = draw(st.integers(1, 2))
+        horizon = draw(st.integers(1, 2))
+        seed = draw(st.integers(0, 2**32 - 1))
+        k = draw(st.integers(1, 3))
+        rng = np.random.default_rng(seed)
+        model = _random_model(rng, acts, obs, states)
+        pols: list[StochasticPolicy | DeterministicPolicy] = []
+        for j in range(k):
+            if draw(st.booleans()):  # deterministic seeds: zero-probability branches, and
+                pols.append(DeterministicPolicy(tuple(  # recommendations that reveal ω
+                    tuple(rng.integers(0, m, size=q ** t) for t in range(horizon))
+                    for m, q in zip(acts, obs, strict=True))))
+            else:
+                pols.append(StochasticPolicy.random(acts, obs, horizon, seed + j))
+        policy = pols[0] if k == 1 else CorrelatedPolicy(rng.dirichlet(np.ones(k)), tuple(pols))
+        gamma = draw(st.sampled_from([1.0, 0.7]))
+        return model, policy, agent, horizon, gamma
+    return build()
+
+
+@SETTINGS
+@given(_tiny_cases())
+def test_best_response_matches_brute_force_and_sequence_form(case: tuple) -> None:
+    model, policy, agent, horizon, gamma = case
+    br = best_response(model, policy, agent, discount=gamma)
+    assert br.agent == agent and not br.with_recommendations
+    # Second method 1: every deterministic AOH deviation evaluated by naive path enumeration.
+    assert br.value == pytest.approx(_brute_force_br(model, policy, agent, horizon, gamma), abs=ATOL)
+    # Second method 2: the sequence-form LP of the deviator (KMvS 1994).
+    lp, r = _sequence_form_lp(model, policy, agent, horizon, gamma, recs=False)
+    assert br.value == pytest.approx(lp, abs=ATOL)
+    # The returned strategy attains the value (BestResponse.actions indexed by AOH, C order).
+    m, q = model.num_actions[agent], model.num_observations[agent]
+    assert [a.shape for a in br.actions] == [((m * q) ** t,) for t in range(horizon)]
+    assert _plan_value(br.actions, r, m, q, horizon, recs=False) == pytest.approx(br.value, abs=ATOL)
+    # ... and, played against the others, evaluates (package evaluate) to the same number.
+    weights, pols = _seeds(policy)
+    dev_value = 0.0
+    for w, p in zip(weights, pols, strict=True):
+        sto = p.to_stochastic(model.num_actions, model.num_observations) \
+            if isinstance(p, DeterministicPolicy) else p
+        probs = list(sto.probs)
+        probs[agent] = tuple(np.eye(m)[a] for a in br.actions)
+        dev_value += w * evaluate(model, StochasticPolicy(tuple(probs)), discount=gamma)
+    assert dev_value == pytest.approx(br.value, abs=ATOL)
+
+
+@SETTINGS
+@given(_tiny_cases())
+def test_ce_best_response_matches_sequence_form(case: tuple) -> None:
+    model, policy, agent, horizon, gamma = case
+    m, q = model.num_actions[agent], model.num_observations[agent]
+    br = best_response(model, policy, agent, discount=gamma, recommendations=True)
+    assert br.with_recommendations
+    # Sequence-form LP over information sets that include the recommended actions.
+    lp, r = _sequence_form_lp(model, policy, agent, horizon, gamma, recs=True)
+    assert br.value == pytest.approx(lp, abs=ATOL)
+    assert [a.shape for a in br.actions] == [(m * (m * q * m) ** t,) for t in range(horizon)]
+    assert _plan_value(br.actions, r, m, q, horizon, recs=True) == pytest.approx(br.value, abs=ATOL)
+    if horizon == 1:
+        # Brute force over the m^m strategy modifications f: r -> f(r) at the single step.
+        weights, pols = _seeds(policy)
+        fns = [_dist_fn(model, p) for p in pols]
+        ja_tab, _ = _tables(model)
+        best = -math.inf
+        for f in itertools.product(range(m), repeat=m):
+            v = 0.0
+            for w, fn in zip(weights, fns, strict=True):
+                for s, acts in itertools.product(range(model.num_states), ja_tab):
+                    rec = acts[agent]  # the recommended action; the agent plays f(rec) instead
+                    played = list(acts)
+                    played[agent] = f[rec]
+                    p = w * model.initial[s] * math.prod(fn(i, 0, ())[acts[i]] for i in range(2))
+                    v += p * model.reward[s, model.joint_action(played)]
+            best = max(best, v)
+        assert br.value == pytest.approx(best, abs=ATOL)
+
+
+# --------------------------------------------------------------------------- normal-form bridge
+@SETTINGS
+@given(st.integers(2, 3), st.integers(0, 2**32 - 1), st.data())
+def test_one_step_gaps_equal_normal_form_gaps(n: int, seed: int, data: st.DataObject) -> None:
+    acts = tuple(data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n), label="actions"))
+    rng = np.random.default_rng(seed)
+    game = NormalFormGame.cooperative(rng.uniform(-1, 1, size=acts))
+    model = DecPOMDP.from_normal_form(game)
+    mu = rng.dirichlet(np.ones(game.num_joint_actions))
+    mu[rng.random(mu.size) < 0.3] = 0.0  # some joint actions never recommended
+    if mu.sum() == 0:
+        mu[0] = 1.0
+    mu /= mu.sum()
+    # ω = joint action (C order); each seed is the pure profile ω.
+    seeds = tuple(DeterministicPolicy(tuple((np.array([a]),) for a in joint))
+                  for joint in itertools.product(*(range(m) for m in acts)))
+    corr = CorrelatedPolicy(mu, seeds)
+    dist = mu.reshape(acts)
+    ce, cce = ce_gap(game, dist), cce_gap(game, dist)
+    # Horizon 1, one state, dummy observations: an information set is the recommendation alone, so
+    # Def. 3 (strategy modifications) and Def. 2 (fixed deviations) are exactly ce/gaps.py's.
+    dce, dcce = dec_ce_gap(model, corr), dec_cce_gap(model, corr)
+    np.testing.assert_allclose(dce.regrets, ce.regrets, atol=1e-12)
+    np.testing.assert_allclose(dcce.regrets, cce.regrets, atol=1e-12)
+    assert dce.value == pytest.approx(float(np.sum(dist * game.payoffs[0])), abs=1e-12)
+    assert dce.epsilon == pytest.approx(ce.epsilon, abs=1e-12)
+    # Product of mixed strategies: the NE gap of ce/gaps.py.
+    sig = [rng.dirichlet(np.ones(m)) for m in acts]
+    prod = StochasticPolicy(tuple((s[None, :],) for s in sig))
+    np.testing.assert_allclose(dec_nash_gap(model, prod).regrets, ne_gap(game, sig).regrets, atol=1e-12)
+
+
+def test_normal_form_ce_strictly_above_cce() -> None:
+    # Coordination game R = I_2, μ = 1/2 (0, 1) + 1/2 (1, 0): value 0. Best fixed deviation gives
+    # 1/2 (matches the other half the time): CCE regret 1/2. Swapping (0 -> 1, 1 -> 0) always
+    # matches: CE regret 1. So CE regret > CCE regret here.
+    game = NormalFormGame.cooperative(np.eye(2))
+    model = DecPOMDP.from_normal_form(game)
+    corr = CorrelatedPolicy(np.array([0.5, 0.5]), (
+        DeterministicPolicy(((np.array([0]),), (np.array([1]),))),
+        DeterministicPolicy(((np.array([1]),), (np.array([0]),)))))
+    np.testing.assert_allclose(dec_ce_gap(model, corr).regrets, [1.0, 1.0], atol=1e-15)
+    np.testing.assert_allclose(dec_cce_gap(model, corr).regrets, [0.5, 0.5], atol=1e-15)
+    br = best_response(model, corr, 0, recommendations=True)
+    np.testing.assert_array_equal(br.actions[0], [1, 0])  # f(0) = 1, f(1) = 0
+
+
+# --------------------------------------------------------------------------- Dec-Tiger
+def _tiger(*per_agent: tuple[list[int], ...]) -> DeterministicPolicy:
+    return DeterministicPolicy(tuple(tuple(np.array(a) for a in agent) for agent in per_agent))
+
+
+def test_dec_tiger_all_listen_is_nash_by_hand() -> None:
+    # Agent 1 always listens. Agent 0's options (rewards from the catalog docstring):
+    # t = 1 (last step), after hearing left its posterior is P(tiger-left) = 0.85 (one 0.85-accurate
+    # signal, uniform prior): listen -2; open-right 0.85 * 9 + 0.15 * (-101) = -7.5; open-left
+    # 0.15 * 9 + 0.85 * (-101) = -84.5. Symmetric after hearing right. So listen (-2).
+    # t = 0: listen -2 + (-2); open a door (-101 + 9) / 2 = -46, then at best -2 (tiger reset).
+    # Best response value -4 = V(all listen): NE regret exactly 0 for each agent (symmetry).
+    model = dec_tiger(2)
+    listen = _tiger(([0], [0, 0]), ([0], [0, 0]))
+    rep = dec_nash_gap(model, listen)
+    assert rep.value == -4.0
+    np.testing.assert_allclose(rep.best_response_values, [-4.0, -4.0], atol=1e-12)
+    assert rep.epsilon == pytest.approx(0.0, abs=1e-12)
+    # The best response is "always listen" on every reachable history (t=0 history, and the
+    # (listen, o) histories at t = 1: AOH index 0 * 2 + o).
+    for br in rep.best_responses:
+        assert br.actions[0][0] == 0
+        assert list(br.actions[1][[0, 1]]) == [0, 0]
+    # A product policy: the CE gap is the NE gap.
+    np.testing.assert_allclose(dec_ce_gap(model, listen).regrets, [0.0, 0.0], atol=1e-12)
+
+
+def test_dec_tiger_brute_force_optimum_is_nash() -> None:
+    # Brute force over all 27 x 27 deterministic policies (3 actions at t = 0, 3^2 at t = 1 over
+    # the two observation histories). Known optimum -4 (Szer, Charpillet & Zilberstein 2005).
+    # A team optimum is a NE: a unilateral deviation yields another decentralized policy, whose
+    # value cannot exceed the optimum (deterministic policies attain the decentralized optimum).
+    model = dec_tiger(2)
+    per_agent = [([a0], list(a1)) for a0 in range(3) for a1 in itertools.product(range(3), repeat=2)]
+    best_v, best_pol = -math.inf, None
+    for p0, p1 in itertools.product(per_agent, repeat=2):
+        pol = _tiger(p0, p1)
+        v = evaluate(model, pol)
+        if v > best_v + 1e-12:
+            best_v, best_pol = v, pol
+    assert best_v == pytest.approx(-4.0, abs=1e-12)
+    assert dec_nash_gap(model, best_pol).epsilon == pytest.approx(0.0, abs=1e-9)
+
+
+def test_dec_tiger_correlated_open_by_hand() -> None:
+    # h = 1, ω uniform on {both open-left, both open-right}: each ω gives (20 - 50)/2 = -15.
+    # CCE (fixed deviation, recommendation unseen): listen -> other opens tiger door w.p. 1/2:
+    # (-101 + 9)/2 = -46; open-left -> half the time the other opens right (-100), half the time
+    # both left (-15 on average): -57.5; open-right the same. Best -46: CCE regret -46 + 15 = -31.
+    # CE: told open-left, the other opens left: follow -15, listen -46, open-right -100 -> follow;
+    # symmetric for open-right. CE regret 0.
+    model = dec_tiger(1)
+    corr = CorrelatedPolicy(np.array([0.5, 0.5]), (_tiger(([1],), ([1],)), _tiger(([2],), ([2],))))
+    assert evaluate(model, corr) == pytest.approx(-15.0)
+    np.testing.assert_allclose(dec_cce_gap(model, corr).regrets, [-31.0, -31.0], atol=1e-12)
+    rep = dec_ce_gap(model, corr)
+    np.testing.assert_allclose(rep.regrets, [0.0, 0.0], atol=1e-12)
+    assert rep.epsilon == 0.0
+
+
+# --------------------------------------------------------------------------- typed errors
+MODEL = random_dpomdp(agents=2, states=2, actions=2, observations=2, seed=1)
+POL = StochasticPolicy.random((2, 2), (2, 2), 2, 0)
+
+
+@pytest.mark.parametrize("agent", [-1, 2])
+def test_agent_out_of_range(agent: int) -> None:
+    for recs in (False, True):
+        with pytest.raises(GameError, match="out of range"):
+            best_response(MODEL, POL, agent, recommendations=recs)
+
+
+def test_nash_gap_rejects_correlated_policy() -> None:
+    corr = CorrelatedPolicy(np.array([0.5, 0.5]), (POL, StochasticPolicy.random((2, 2), (2, 2), 2, 1)))
+    with pytest.raises(GameError, match="product"):
+        dec_nash_gap(MODEL, corr)
+
+
+@pytest.mark.parametrize("horizon", [0, 3])
+def test_best_response_horizon_out_of_range(horizon: int) -> None:
+    with pytest.raises(GameError, match="horizon"):
+        best_response(MODEL, POL, 0, horizon=horizon)
+
+
+def test_best_response_bad_policies() -> None:
+    short = StochasticPolicy.random((2, 2), (2, 2), 1, 1)
+    with pytest.raises(GameError, match="same horizon"):
+        best_response(MODEL, CorrelatedPolicy(np.array([0.5, 0.5]), (POL, short)), 0)
+    with pytest.raises(GameError, match="agents"):
+        best_response(MODEL, StochasticPolicy.random((2, 2, 2), (2, 2, 2), 2, 0), 0)
+    bad = [list(agent) for agent in POL.probs]
+    bad[1][0] = np.array([[0.9, 0.9]])
+    with pytest.raises(GameError, match="sums to"):
+        dec_cce_gap(MODEL, StochasticPolicy(tuple(tuple(a) for a in bad)))

@@ -10,21 +10,24 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
 from games.errors import GameError
 from games.normal_form import NormalFormGame
 
-__all__ = ["CATALOG", "CatalogEntry", "make_game", "random_game"]
+__all__ = ["CATALOG", "CatalogEntry", "make_game", "random_game", "registrar"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """A named game factory and a one-line description (its first docstring line)."""
+    """A named model factory and a one-line description (its first docstring line)."""
 
     name: str
-    factory: Callable[..., NormalFormGame]
+    factory: Callable[..., Any]
 
     @property
     def description(self) -> str:
@@ -39,12 +42,20 @@ class CatalogEntry:
 CATALOG: dict[str, CatalogEntry] = {}
 
 
-def _register(name: str) -> Callable[[Callable[..., NormalFormGame]], Callable[..., NormalFormGame]]:
-    def deco(fn: Callable[..., NormalFormGame]) -> Callable[..., NormalFormGame]:
-        CATALOG[name] = CatalogEntry(name, fn)
-        return fn
+def registrar(registry: dict[str, CatalogEntry]) -> Callable[[str], Callable[[F], F]]:
+    """A decorator factory that registers model factories under a name in ``registry``."""
 
-    return deco
+    def register(name: str) -> Callable[[F], F]:
+        def deco(fn: F) -> F:
+            registry[name] = CatalogEntry(name, fn)
+            return fn
+
+        return deco
+
+    return register
+
+
+_register = registrar(CATALOG)
 
 
 def _two(a: list[list[float]], b: list[list[float]], rows: tuple[str, ...], cols: tuple[str, ...],

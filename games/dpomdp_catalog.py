@@ -19,14 +19,12 @@ Joint indices follow :class:`~games.dec_pomdp.DecPOMDP` (MADP order, last agent 
 
 from __future__ import annotations
 
-import inspect
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from games import catalog as nf_catalog
+from games.catalog import CatalogEntry, registrar
 from games.dec_pomdp import DecPOMDP
 from games.errors import GameError
 
@@ -41,32 +39,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class DPOMDPEntry:
-    """A named Dec-POMDP factory and a one-line description (its first docstring line)."""
-
-    name: str
-    factory: Callable[..., DecPOMDP]
-
-    @property
-    def description(self) -> str:
-        return (inspect.getdoc(self.factory) or "").splitlines()[0]
-
-    @property
-    def parameters(self) -> dict[str, object]:
-        sig = inspect.signature(self.factory)
-        return {p.name: p.default for p in sig.parameters.values()}
-
-
-DPOMDP_CATALOG: dict[str, DPOMDPEntry] = {}
-
-
-def _register(name: str) -> Callable[[Callable[..., DecPOMDP]], Callable[..., DecPOMDP]]:
-    def deco(fn: Callable[..., DecPOMDP]) -> Callable[..., DecPOMDP]:
-        DPOMDP_CATALOG[name] = DPOMDPEntry(name, fn)
-        return fn
-
-    return deco
+DPOMDPEntry = CatalogEntry  # same record as the normal-form catalog's
+DPOMDP_CATALOG: dict[str, CatalogEntry] = {}
+_register = registrar(DPOMDP_CATALOG)
 
 
 # ----------------------------------------------------------------------------- bridge crossing

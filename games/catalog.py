@@ -38,6 +38,15 @@ class CatalogEntry:
         sig = inspect.signature(self.factory)
         return {p.name: p.default for p in sig.parameters.values()}
 
+    def build(self, what: str = "game", **params: object) -> Any:
+        """Call the factory; a typed error names any parameter it does not take."""
+        allowed = self.parameters
+        for key in params:
+            if key not in allowed:
+                raise GameError(f"{what} {self.name!r} has no parameter {key!r}; "
+                                f"parameters: {list(allowed)}")
+        return self.factory(**params)
+
 
 CATALOG: dict[str, CatalogEntry] = {}
 
@@ -197,9 +206,4 @@ def make_game(name: str, **params: object) -> NormalFormGame:
 
     if name not in CATALOG:
         raise unknown_name_error(name, list(CATALOG))
-    entry = CATALOG[name]
-    allowed = entry.parameters
-    for key in params:
-        if key not in allowed:
-            raise GameError(f"game {name!r} has no parameter {key!r}; parameters: {list(allowed)}")
-    return entry.factory(**params)
+    return CATALOG[name].build("game", **params)

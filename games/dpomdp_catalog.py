@@ -318,9 +318,4 @@ def make_dpomdp(name: str, **params: object) -> DecPOMDP:
         raise unknown_name_error(
             name, list(DPOMDP_CATALOG), "Dec-POMDP",
             f"built-in models: {', '.join(DPOMDP_CATALOG)}; or a .dpomdp[.gz] file")
-    entry = DPOMDP_CATALOG[name]
-    allowed = entry.parameters
-    for key in params:
-        if key not in allowed:
-            raise GameError(f"Dec-POMDP {name!r} has no parameter {key!r}; parameters: {list(allowed)}")
-    return entry.factory(**params)
+    return DPOMDP_CATALOG[name].build("Dec-POMDP", **params)

@@ -1,6 +1,6 @@
-"""A thin, typed wrapper over HiGHS (Huangfu & Hall, Math. Prog. Comp. 2018) for our LPs and QPs.
+"""A thin, typed wrapper over HiGHS (Huangfu & Hall, Math. Prog. Comp. 2018) for our LPs.
 
-Problems are ``min c·x (+ ½ xᵀQx)`` subject to ``row_lower <= A x <= row_upper`` and column
+Problems are ``min c·x`` subject to ``row_lower <= A x <= row_upper`` and column
 bounds, with A given in CSR arrays. The wrapper reports HiGHS's own ``run()`` time so benchmarks
 can separate model building from solving, and turns every non-optimal status into a SolverError.
 """
@@ -34,9 +34,9 @@ class HighsSolution:
 
 def solve_highs(cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
                 row_lower: np.ndarray, row_upper: np.ndarray, indptr: np.ndarray,
-                indices: np.ndarray, data: np.ndarray, *, hessian_diag: np.ndarray | None = None,
+                indices: np.ndarray, data: np.ndarray, *,
                 options: dict[str, object] | None = None) -> HighsSolution:
-    """Minimise ``cost·x (+ ½ Σ_k hessian_diag[k] x_k²)`` over the polyhedron; typed errors."""
+    """Minimise ``cost·x`` over the polyhedron; typed errors for every non-optimal status."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     for key, value in (options or {}).items():
@@ -53,13 +53,6 @@ def solve_highs(cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray,
     )
     if status != highspy.HighsStatus.kOk:
         raise SolverError("HiGHS rejected the model (bad CSR arrays or bounds)")
-    if hessian_diag is not None:
-        n = len(cost)
-        status = h.passHessian(n, n, highspy.HessianFormat.kTriangular,
-                               np.arange(n + 1, dtype=np.int32), np.arange(n, dtype=np.int32),
-                               np.asarray(hessian_diag, dtype=np.float64))
-        if status != highspy.HighsStatus.kOk:
-            raise SolverError("HiGHS rejected the Hessian")
     t0 = time.perf_counter()
     h.run()
     run_seconds = time.perf_counter() - t0

@@ -9,7 +9,7 @@ optimal equilibrium for a linear objective is an LP over μ >= 0, Σμ = 1 and t
 * ``linear``       max Σ_a w(a) μ(a) for given weights w  (LP)
 * ``feasibility``  any point of the polytope         (LP with zero cost)
 * ``l1``           min ||μ - q||_1 to a target q     (LP with |A| auxiliaries)
-* ``l2``           min ½||μ - q||_2² to a target q   (convex QP, HiGHS)
+* ``l2``           min ½||μ - q||_2² to a target q   (conic, cvxpy + Clarabel)
 * ``entropy``      max -Σ_a μ(a) log μ(a)            (exponential cone, cvxpy + Clarabel)
 
 Every result carries its certified gap (recomputed in closed form by :mod:`ce.gaps`) and, for LPs,
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ce.distributions import as_joint
 from ce.errors import DistributionError, SolverError, SolverWarning
@@ -45,6 +46,10 @@ HIGHS_DEFAULTS: dict[str, dict[str, object]] = {
     "cce": {"solver": "ipm", "primal_feasibility_tolerance": 1e-9},
 }
 """HiGHS options used unless the caller overrides them (measured in benchmarks/ce_lp.py)."""
+
+CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
+                       "tol_ktratio": 1e-9}
+"""Clarabel's defaults (1e-8) left l2 projections onto a vertex ~4e-5 away from it."""
 
 LIFT_CCE_MIN_ACTIONS = 20
 """CCE LPs switch to the sparse lifted rows (``_lifted_cce_rows``) when some player has at least
@@ -204,7 +209,7 @@ def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints, objective: str,
     ncol = n + n_aux                                                     # objective columns follow
     col_lo = np.concatenate([np.zeros(n), np.full(n_aux, -INF)])
     col_hi = np.full(ncol, INF)
-    cost, hess = np.zeros(ncol), None
+    cost = np.zeros(ncol)
     sign = -1.0  # objective_value = sign * (HiGHS minimum)
     if objective in ("welfare", "linear"):
         if objective == "welfare":
@@ -232,46 +237,82 @@ def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints, objective: str,
         rows.dense(pairs, np.array([[1.0, -1.0]]), -INF, q)           # μ_a - d_a <= q_a
         rows.dense(pairs, np.array([[1.0, 1.0]]), q, INF)             # μ_a + d_a >= q_a
         sign = 1.0
-    elif objective == "l2":
-        q = _target(game, target)
-        cost[:n] = -q
-        hess, sign = np.concatenate([np.ones(n), np.zeros(ncol - n)]), 1.0
     else:
         raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
     indptr, indices, data, row_lo, row_hi = rows.build()
     sol = solve_highs(cost, col_lo, col_hi, row_lo, row_hi, indptr, indices, data,
-                      hessian_diag=hess, options=options)
+                      options=options)
     value = sign * sol.objective
-    if objective == "l2":
-        value = sol.objective + 0.5 * float(q @ q)  # ½||μ - q||² = ½μᵀμ - qᵀμ + ½qᵀq
     lam = -sol.row_dual[: k + 1]  # λ >= 0 for "<=" rows of a minimisation
     return sol.x[:n], value, lam, sol.status, sol.run_seconds
 
 
-def _solve_entropy(game: NormalFormGame, cons: IncentiveConstraints
-                   ) -> tuple[np.ndarray, float, np.ndarray, str, float]:
+def _solve_conic(game: NormalFormGame, cons: IncentiveConstraints, objective: str,
+                 target: np.ndarray | Sequence | None
+                 ) -> tuple[np.ndarray, float, np.ndarray, str, float]:
+    """``entropy`` (exponential cone) and ``l2`` (second-order cone) with cvxpy + Clarabel.
+
+    The l2 projection runs here rather than in HiGHS's active-set QP solver, which failed or did
+    not terminate on a sizeable fraction of small random games (see tests/ce/test_lp.py).
+    """
     import cvxpy as cp
 
     n = game.num_joint_actions
     x = cp.Variable(n, nonneg=True)
     incent = cons.matrix() @ x <= 0
     norm = cp.sum(x) == 1
-    prob = cp.Problem(cp.Maximize(cp.sum(cp.entr(x))), [incent, norm])
+    if objective == "entropy":
+        goal = cp.Maximize(cp.sum(cp.entr(x)))
+    else:
+        q = _target(game, target)
+        goal = cp.Minimize(0.5 * cp.sum_squares(x - q))
+    prob = cp.Problem(goal, [incent, norm])
     t0 = time.perf_counter()
     try:
-        prob.solve(solver=cp.CLARABEL)
+        prob.solve(solver=cp.CLARABEL, **CLARABEL_TOLERANCES)
     except cp.error.SolverError as exc:
-        raise SolverError(f"Clarabel failed on the max-entropy problem: {exc}") from None
+        raise SolverError(f"Clarabel failed on the {objective} problem: {exc}") from None
     run = time.perf_counter() - t0
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        raise SolverError(f"max-entropy problem status {prob.status!r}", status=prob.status)
+        raise SolverError(f"{objective} problem status {prob.status!r}", status=prob.status)
     if prob.status == cp.OPTIMAL_INACCURATE:
         warnings.warn("Clarabel: optimal_inaccurate", SolverWarning, stacklevel=3)
     mu = np.clip(np.asarray(x.value).ravel(), 0.0, None)
     mu /= mu.sum()  # interior-point output: clip round-off below 0; the gap below certifies it
     lam = np.append(np.asarray(incent.dual_value).ravel(), -float(norm.dual_value))
-    ent = float(-(mu[mu > 0] * np.log(mu[mu > 0])).sum())
-    return mu, ent, lam, str(prob.status), run
+    if objective == "entropy":
+        value = float(-(mu[mu > 0] * np.log(mu[mu > 0])).sum())
+    else:
+        mu = _polish_projection(cons.matrix(), q, mu)
+        value = 0.5 * float(((mu - q) ** 2).sum())
+    return mu, value, lam, str(prob.status), run
+
+
+def _polish_projection(a: sp.csr_array, q: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Refine an interior-point projection of q onto {μ >= 0, Aμ <= 0, Σμ = 1} on its active face.
+
+    Guess the face (entries of μ above a threshold are free, rows within it of binding are
+    tight), solve the equality-constrained least squares there exactly (KKT system, lstsq), and
+    keep the result only if it is feasible to 1e-12 and no farther from q than μ. By strict
+    convexity a feasible point at least as close as a near-optimal one is at least as near the
+    optimum, so polishing can only help.
+    """
+    best, best_obj = mu, float(((mu - q) ** 2).sum())
+    rows = a @ mu
+    for tol in (1e-9, 1e-7, 1e-5):
+        free = mu > tol
+        tight = rows > -tol
+        c = np.vstack([a[tight][:, free].toarray(), np.ones((1, int(free.sum())))])
+        d = np.zeros(c.shape[0])
+        d[-1] = 1.0
+        nu = np.linalg.lstsq(c @ c.T, c @ q[free] - d, rcond=None)[0]
+        x = np.zeros_like(mu)
+        x[free] = q[free] - c.T @ nu
+        obj = float(((x - q) ** 2).sum())
+        if (x.min() >= -1e-12 and (a @ x).max(initial=0.0) <= 1e-12 and abs(x.sum() - 1) <= 1e-12
+                and obj <= best_obj):
+            best, best_obj = np.clip(x, 0.0, None), obj
+    return best
 
 
 def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str = "welfare", *,
@@ -280,15 +321,16 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
     """An optimal CE (``concept="ce"``) or CCE (``"cce"``) of ``game`` for ``objective``.
 
     ``target`` (l1/l2; default uniform) is a joint distribution; ``weights`` (linear) has the
-    joint-action shape; ``options`` are passed to HiGHS (e.g. ``{"solver": "ipm"}``).
+    joint-action shape; ``options`` are passed to HiGHS for the LP objectives (e.g.
+    ``{"solver": "ipm"}``) and ignored by the conic ones (entropy, l2).
     """
     if objective not in OBJECTIVES:
         raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
     t0 = time.perf_counter()
     cons = incentive_constraints(game, concept)
     build = time.perf_counter() - t0
-    if objective == "entropy":
-        flat, value, lam, status, run = _solve_entropy(game, cons)
+    if objective in ("entropy", "l2"):
+        flat, value, lam, status, run = _solve_conic(game, cons, objective, target)
     else:
         opts = {**HIGHS_DEFAULTS[concept], **(options or {})}
         flat, value, lam, status, run = _solve_lp(game, cons, objective, weights, target, opts)

@@ -41,11 +41,29 @@ class CatalogEntry:
     def build(self, what: str = "game", **params: object) -> Any:
         """Call the factory; a typed error names any parameter it does not take."""
         allowed = self.parameters
-        for key in params:
+        for key, value in params.items():
             if key not in allowed:
                 raise GameError(f"{what} {self.name!r} has no parameter {key!r}; "
                                 f"parameters: {list(allowed)}")
+            params[key] = _coerce(value, allowed[key], f"{what} {self.name!r} parameter {key!r}")
         return self.factory(**params)
+
+
+def _coerce(value: object, default: object, where: str) -> object:
+    """Check a parameter value against the type of its default (bool, int, float)."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise GameError(f"{where} must be true or false, got {value!r}")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise GameError(f"{where} must be an integer, got {value!r}")
+    if isinstance(default, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise GameError(f"{where} must be a number, got {value!r}")
+    return value
 
 
 CATALOG: dict[str, CatalogEntry] = {}
@@ -151,7 +169,10 @@ def rock_paper_scissors() -> NormalFormGame:
 
 @_register("matching_pennies")
 def matching_pennies() -> NormalFormGame:
-    """Matching pennies (zero-sum): the row player wins 1 on a match; the unique NE is uniform."""
+    """Matching pennies (zero-sum; von Neumann & Morgenstern 1944): the row player wins 1 on a match.
+
+    The unique NE (and unique CE) is uniform, worth 0 to both players.
+    """
     a = [[1, -1], [-1, 1]]
     return _two(a, (-np.asarray(a)).tolist(), ("heads", "tails"), ("heads", "tails"),
                 "matching_pennies")
@@ -190,6 +211,8 @@ def random_game(players: int = 2, actions: int = 3, seed: int = 0, cooperative: 
     """
     if players < 1 or actions < 1:
         raise GameError(f"random game needs players >= 1 and actions >= 1, got {players}, {actions}")
+    if seed < 0:
+        raise GameError(f"random game needs a seed >= 0, got {seed}")
     if not high > low:
         raise GameError(f"random game needs high > low, got low={low}, high={high}")
     rng = np.random.default_rng(seed)

@@ -47,9 +47,13 @@ def game_from_dict(data: dict[str, Any], source: str = "<dict>") -> NormalFormGa
         raise ParseError(f"format {fmt!r} is not {FORMAT_TAG!r}", source=source)
     kwargs: dict[str, Any] = {"name": data.get("name", "game")}
     if "players" in data:
-        kwargs["player_names"] = tuple(data["players"])
+        kwargs["player_names"] = tuple(_strings(data["players"], "players", source))
     if "actions" in data:
-        kwargs["action_names"] = tuple(tuple(a) for a in data["actions"])
+        acts = data["actions"]
+        if not isinstance(acts, list):
+            raise ParseError(f"'actions' must be a list of lists of names, got {acts!r}", source=source)
+        kwargs["action_names"] = tuple(tuple(_strings(a, f"actions[{i}]", source))
+                                       for i, a in enumerate(acts))
     try:
         if "reward" in data:
             return NormalFormGame.cooperative(np.array(data["reward"], dtype=float), **kwargs)
@@ -58,6 +62,12 @@ def game_from_dict(data: dict[str, Any], source: str = "<dict>") -> NormalFormGa
         if isinstance(exc, GameError):
             raise GameError(f"{source}: {exc}") from None
         raise ParseError(f"payoffs are not a rectangular numeric array: {exc}", source=source) from None
+
+
+def _strings(value: Any, key: str, source: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ParseError(f"'{key}' must be a list of names (strings), got {value!r}", source=source)
+    return value
 
 
 def read_json(path: str | Path) -> NormalFormGame:

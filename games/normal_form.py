@@ -194,7 +194,7 @@ class NormalFormGame:
                 and self.player_names == other.player_names and self.name == other.name)
 
     def __hash__(self) -> int:
-        return hash((self.name, self.payoffs.shape, self.payoffs.tobytes()))
+        return hash((self.name, self.payoffs.shape, (self.payoffs + 0.0).tobytes()))  # -0.0 == 0.0
 
     def __repr__(self) -> str:
         shape = "x".join(str(m) for m in self.num_actions)

@@ -149,7 +149,7 @@ def _openspiel_worker(payoffs: np.ndarray, concept: str, out: mp.Queue, mem_gb: 
         logging.disable(logging.WARNING)
         from open_spiel.python.algorithms import jpsro
 
-        solver = jpsro._mwce if concept == "ce" else jpsro._mwcce  # noqa: SLF001
+        solver = jpsro._mwce if concept == "ce" else jpsro._mwcce
         repeats = [np.ones(m) for m in payoffs.shape[1:]]
         out.put(("ready", None, None))
         t0 = time.perf_counter()
@@ -158,7 +158,7 @@ def _openspiel_worker(payoffs: np.ndarray, concept: str, out: mp.Queue, mem_gb: 
         out.put(("done", seconds, np.asarray(dist, dtype=np.float64)))
     except MemoryError:
         out.put(("error", None, "MemoryError"))
-    except BaseException as exc:  # noqa: BLE001 - report anything to the parent
+    except BaseException as exc:
         out.put(("error", None, f"{type(exc).__name__}: {exc}"[:200]))
 
 
@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--concepts must be from {CONCEPTS}")
     overrides = {"ce": args.ce_solver, "cce": args.cce_solver}
 
+    started = time.perf_counter()
     print_header(args)
     solve_correlated(random_game(2, 3, seed=1), "ce")  # warm-up: imports, HiGHS library load
     solve_correlated(random_game(2, 3, seed=1), "cce")
@@ -293,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
                 cells.append(fmt_s(best))
             print(f"| {players}x{actions} | {game.num_joint_actions} | {cells[0]} | {cells[1]} |")
             sys.stdout.flush()
+    if hasattr(os, "getloadavg"):
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"\n- load average at end (1/5/15 min): {load}; "
+              f"wall time of the whole run: {time.perf_counter() - started:.0f} s")
     return 0
 
 

@@ -41,10 +41,11 @@ GAP_WARN = 1e-6
 
 HIGHS_DEFAULTS: dict[str, dict[str, object]] = {
     # CE LPs have many sparse rows: dual simplex is fastest (IPM is 30x slower on 2x100).
-    "ce": {"solver": "simplex", "primal_feasibility_tolerance": 1e-9},
+    "ce": {"solver": "simplex", "presolve": "off", "primal_feasibility_tolerance": 1e-9},
     # CCE LPs have few dense rows: IPM + crossover beats simplex about 3x on 2x100.
-    "cce": {"solver": "ipm", "primal_feasibility_tolerance": 1e-9},
+    "cce": {"solver": "ipm", "presolve": "off", "primal_feasibility_tolerance": 1e-9},
 }
+# Presolve removes nothing from these LPs but cost 16 of 24 s on 2x200 CE (benchmarks/ce_lp.py).
 """HiGHS options used unless the caller overrides them (measured in benchmarks/ce_lp.py)."""
 
 CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
@@ -178,27 +179,30 @@ def _target(game: NormalFormGame, target: np.ndarray | Sequence | None) -> np.nd
     return as_joint(game, target).ravel()
 
 
-def _split_duals(cons: IncentiveConstraints, lam: np.ndarray, game: NormalFormGame
-                 ) -> tuple[np.ndarray, ...]:
+def _split_duals(game: NormalFormGame, concept: str, lam: np.ndarray,
+                 cons: IncentiveConstraints | None) -> tuple[np.ndarray, ...]:
+    """Per player: λ[r, a'] (CE) or λ[a'] (CCE rows come in order a' = 0..|A_i|-1)."""
+    if concept == "cce":
+        return tuple(np.split(lam, np.cumsum(game.num_actions)[:-1]))
+    assert cons is not None
     out = []
     for i, m in enumerate(game.num_actions):
         rows = cons.player == i
-        if cons.concept == "ce":
-            mat = np.zeros((m, m))
-            mat[cons.recommended[rows], cons.deviation[rows]] = lam[rows]
-            out.append(mat)
-        else:
-            out.append(lam[rows].copy())
+        mat = np.zeros((m, m))
+        mat[cons.recommended[rows], cons.deviation[rows]] = lam[rows]
+        out.append(mat)
     return tuple(out)
 
 
-def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints, objective: str,
+def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints | None, objective: str,
               weights: np.ndarray | None, target: np.ndarray | Sequence | None,
               options: dict[str, object] | None) -> tuple[np.ndarray, float, np.ndarray, str, float]:
-    n, k = game.num_joint_actions, cons.num_rows
+    """``cons=None`` selects the lifted CCE rows (see :func:`_lifted_cce_rows`)."""
+    n = game.num_joint_actions
+    k = sum(game.num_actions) if cons is None else cons.num_rows
     rows = _Rows()
     defs: list[tuple[np.ndarray, np.ndarray]] = []
-    if cons.concept == "cce" and max(game.num_actions) >= LIFT_CCE_MIN_ACTIONS:
+    if cons is None:
         n_aux, defs = _lifted_cce_rows(game, rows)
     else:
         n_aux = 0
@@ -327,12 +331,18 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
     if objective not in OBJECTIVES:
         raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
     t0 = time.perf_counter()
-    cons = incentive_constraints(game, concept)
+    conic = objective in ("entropy", "l2")
+    lifted = concept == "cce" and not conic and max(game.num_actions) >= LIFT_CCE_MIN_ACTIONS
+    cons = None if lifted else incentive_constraints(game, concept)
     build = time.perf_counter() - t0
-    if objective in ("entropy", "l2"):
+    if conic:
+        assert cons is not None
         flat, value, lam, status, run = _solve_conic(game, cons, objective, target)
     else:
-        opts = {**HIGHS_DEFAULTS[concept], **(options or {})}
+        defaults = dict(HIGHS_DEFAULTS[concept])
+        if concept == "ce" and cons is not None and 50 * cons.num_rows <= game.num_joint_actions:
+            defaults["solver"] = "ipm"  # few dense rows (many players): 6x5 CE 0.41 s vs 0.71 s
+        opts = {**defaults, **(options or {})}
         flat, value, lam, status, run = _solve_lp(game, cons, objective, weights, target, opts)
         build = time.perf_counter() - t0 - run
     mu = flat.reshape(game.num_actions)
@@ -340,7 +350,7 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
     if gap.epsilon > GAP_WARN:
         warnings.warn(f"solver returned an {gap.epsilon:.3g}-{concept.upper()}, not an exact one",
                       SolverWarning, stacklevel=2)
-    duals = _split_duals(cons, lam[:-1], game)
+    duals = _split_duals(game, concept, lam[:-1], cons)
     return EquilibriumResult(game, concept, objective, mu, game.expected_payoffs(mu), value, gap,
                              duals, float(lam[-1]), status, build, run)
 

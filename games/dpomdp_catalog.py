@@ -221,7 +221,8 @@ def dec_tiger(horizon: int = 3) -> DecPOMDP:
     uniform. Rewards: both listen -2; both open the treasure door +20; both open the tiger door
     -50; they open different doors -100; one opens the tiger door while the other listens -101;
     one opens the treasure door while the other listens +9. γ = 1. Known optimal values
-    (Szer, Charpillet & Zilberstein, UAI 2005): -4 at horizon 2, 5.1908 at 3, 4.8028 at 4.
+    (Szer, Charpillet & Zilberstein, UAI 2005; MASPlan's table): -4 at horizon 2, 5.190812 at 3,
+    4.802755 at 4.
     Written from this definition; it equals MADP's ``dectiger.dpomdp`` array for array.
     """
     t = np.full((2, 9, 2), 0.5)

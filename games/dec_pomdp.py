@@ -31,10 +31,17 @@ PROB_ATOL = 1e-9
 
 
 def _array(x: object, name: str, ndim: int) -> np.ndarray:
-    try:
-        arr = np.array(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise GameError(f"{name} is not a numeric array: {exc}") from None
+    """A float64 copy of ``x`` — or ``x`` itself when it is a read-only float64 array owning its
+    data, which cannot change under us (the parser hands over its arrays that way, saving a copy of
+    fireFighting_2_4_3's 525 MB transition tensor)."""
+    if (isinstance(x, np.ndarray) and x.dtype == np.float64 and not x.flags.writeable
+            and x.flags.owndata):
+        arr = x
+    else:
+        try:
+            arr = np.array(x, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise GameError(f"{name} is not a numeric array: {exc}") from None
     if arr.ndim != ndim:
         raise GameError(f"{name} must have {ndim} axes, got shape {arr.shape}")
     bad = ~np.isfinite(arr)

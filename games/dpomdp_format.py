@@ -319,6 +319,8 @@ def read_dpomdp(path_or_text: str | bytes | os.PathLike[str], *, source: str | N
     p = _Reader(text, source if source is not None else default_source)
     p.parse()
     p.check_rows()
+    for arr in (p.T, p.O, p.R, p.b0):
+        arr.setflags(write=False)  # hand the arrays over without a copy (see DecPOMDP)
     try:
         return DecPOMDP(
             p.T, p.O, p.R, p.b0, tuple(p.num_act), tuple(p.num_obs), discount=p.discount,

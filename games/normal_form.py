@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -123,11 +124,11 @@ class NormalFormGame:
     def num_players(self) -> int:
         return int(self.payoffs.shape[0])
 
-    @property
+    @cached_property
     def num_actions(self) -> tuple[int, ...]:
         return tuple(int(m) for m in self.payoffs.shape[1:])
 
-    @property
+    @cached_property
     def num_joint_actions(self) -> int:
         return int(np.prod(self.num_actions))
 

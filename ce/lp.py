@@ -208,7 +208,7 @@ def _split_duals(game: NormalFormGame, concept: str, lam: np.ndarray,
     return tuple(out)
 
 
-def _solve_cce_dual(game: NormalFormGame, cons: IncentiveConstraints, w: np.ndarray,
+def _solve_cce_dual(game: NormalFormGame, w: np.ndarray,
                     options: dict[str, object]) -> tuple[np.ndarray, float, np.ndarray, str, float]:
     """max w·μ over the CCE polytope through its LP dual, solved explicitly by simplex.
 
@@ -217,9 +217,15 @@ def _solve_cce_dual(game: NormalFormGame, cons: IncentiveConstraints, w: np.ndar
     solves it 2-4x faster than the primal (benchmarks/ce_lp.py). μ is read off the row duals, and
     the dual's own solution (λ, v) gives the multipliers of the primal's rows.
     """
-    n, k = game.num_joint_actions, cons.num_rows
-    at = cons.matrix().T.tocsr()
-    dense = np.hstack([at.toarray(), np.ones((n, 1))])
+    n, k = game.num_joint_actions, sum(game.num_actions)
+    dense = np.empty((n, k + 1))                 # [Aᵀ | 1], built directly in dense form
+    col = 0
+    for i, m in enumerate(game.num_actions):     # A[(i, a'), a] = u_i(a', a_-i) - u_i(a)
+        u = game.payoffs[i]
+        dev = np.expand_dims(np.moveaxis(u, i, -1), i)          # u_i(a', a_-i), a' last
+        dense[:, col:col + m] = (dev - u[..., None]).reshape(n, m)
+        col += m
+    dense[:, k] = 1.0
     indptr = np.arange(n + 1, dtype=np.int64) * (k + 1)
     indices = np.tile(np.arange(k + 1, dtype=np.int32), n)
     sol = solve_highs(np.append(np.zeros(k), 1.0), np.append(np.zeros(k), -INF), np.full(k + 1, INF),
@@ -235,8 +241,6 @@ def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints | None, objective
     """``cons=None`` selects the lifted CCE rows (see :func:`_lifted_cce_rows`)."""
     n = game.num_joint_actions
     k = sum(game.num_actions) if cons is None else cons.num_rows
-    if cons is not None and cons.concept == "cce" and objective in ("welfare", "linear", "feasibility"):
-        return _solve_cce_dual(game, cons, _linear_weights(game, objective, weights), options or {})
     rows = _Rows()
     defs: list[tuple[np.ndarray, np.ndarray]] = []
     if cons is None:
@@ -358,21 +362,27 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
     """
     if objective not in OBJECTIVES:
         raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
+    if concept not in HIGHS_DEFAULTS:
+        raise DistributionError(f"concept must be 'ce' or 'cce', got {concept!r}")
     t0 = time.perf_counter()
-    conic = objective in ("entropy", "l2")
-    lifted = concept == "cce" and not conic and max(game.num_actions) >= LIFT_CCE_MIN_ACTIONS
-    cons = None if lifted else incentive_constraints(game, concept)
-    build = time.perf_counter() - t0
-    if conic:
-        assert cons is not None
+    opts = {**HIGHS_DEFAULTS[concept], **(options or {})}
+    if objective in ("entropy", "l2"):
+        cons = incentive_constraints(game, concept)
         flat, value, lam, status, run = _solve_conic(game, cons, objective, target)
+    elif concept == "cce" and max(game.num_actions) >= LIFT_CCE_MIN_ACTIONS:
+        cons = None  # many actions: sparse lifted rows
+        flat, value, lam, status, run = _solve_lp(game, None, objective, weights, target, opts)
+    elif concept == "cce" and objective in ("welfare", "linear", "feasibility"):
+        cons = None  # few dense rows: the explicit dual
+        flat, value, lam, status, run = _solve_cce_dual(
+            game, _linear_weights(game, objective, weights), opts)
     else:
-        defaults = dict(HIGHS_DEFAULTS[concept])
-        if concept == "ce" and cons is not None and 50 * cons.num_rows <= game.num_joint_actions:
-            defaults["solver"] = "ipm"  # few dense rows (many players): 6x5 CE 0.41 s vs 0.71 s
-        opts = {**defaults, **(options or {})}
+        cons = incentive_constraints(game, concept)
+        if concept == "ce" and 50 * cons.num_rows <= game.num_joint_actions and "solver" not in (
+                options or {}):
+            opts["solver"] = "ipm"  # few dense rows (many players): 6x5 CE 0.41 s vs 0.71 s
         flat, value, lam, status, run = _solve_lp(game, cons, objective, weights, target, opts)
-        build = time.perf_counter() - t0 - run
+    build = time.perf_counter() - t0 - run
     mu = flat.reshape(game.num_actions)
     gap = (ce_gap if concept == "ce" else cce_gap)(game, mu, atol=1e-6)
     if gap.epsilon > GAP_WARN:

@@ -462,7 +462,8 @@ def test_dec_tiger_matches_the_madp_file() -> None:
     fmt = pytest.importorskip("games.dpomdp_format")
     from pathlib import Path
 
-    path = Path("/work/shared/dpomdp/dectiger.dpomdp")
+    # ../shared/dpomdp beside the repository (GPL-3 data: read there, never copied in)
+    path = Path(__file__).resolve().parents[2].parent / "shared" / "dpomdp" / "dectiger.dpomdp"
     if not path.is_file():
         pytest.skip("MADP dectiger.dpomdp not available")
     theirs = fmt.read_dpomdp(path)

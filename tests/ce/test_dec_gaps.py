@@ -24,10 +24,14 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable
 
 import numpy as np
 import pytest
+from dpomdp_reference import DistFn, Hist
+from dpomdp_reference import aoh_index as _aoh_index
+from dpomdp_reference import naive_value as _naive_value
+from dpomdp_reference import random_model as _random_model
+from dpomdp_reference import tables as _tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -44,28 +48,9 @@ from games.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPoli
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 1e-9
 
-Hist = tuple[tuple[int, int], ...]               # own AOH ((a_0, o_1), (a_1, o_2), ...)
-DistFn = Callable[[int, int, Hist], np.ndarray]  # (agent, t, own AOH) -> action distribution
 
 
 # --------------------------------------------------------------------------- independent helpers
-def _random_model(rng: np.random.Generator, acts: tuple[int, ...], obs: tuple[int, ...],
-                  states: int) -> DecPOMDP:
-    ja, jo = math.prod(acts), math.prod(obs)
-    return DecPOMDP(
-        transition=rng.dirichlet(np.ones(states), size=(states, ja)),
-        observation=rng.dirichlet(np.ones(jo), size=(ja, states)),
-        reward=rng.uniform(-1.0, 1.0, size=(states, ja)),
-        initial=rng.dirichlet(np.ones(states)), num_actions=acts, num_observations=obs)
-
-
-def _aoh_index(hist: Hist, m: int, q: int) -> int:
-    """games.policies convention, from its docstring: C order over digits a_k |O_i| + o_{k+1}."""
-    if not hist:
-        return 0
-    return int(np.ravel_multi_index(tuple(a * q + o for a, o in hist), (m * q,) * len(hist)))
-
-
 def _dist_fn(model: DecPOMDP, pol: StochasticPolicy | DeterministicPolicy) -> DistFn:
     """Reads either table directly (a deterministic one by observation history)."""
     def fn(i: int, t: int, hist: Hist) -> np.ndarray:
@@ -75,34 +60,6 @@ def _dist_fn(model: DecPOMDP, pol: StochasticPolicy | DeterministicPolicy) -> Di
             return np.eye(m)[int(pol.actions[i][t][oh])]
         return pol.probs[i][t][_aoh_index(hist, m, q)]
     return fn
-
-
-def _tables(model: DecPOMDP) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
-    return (list(itertools.product(*(range(m) for m in model.num_actions))),
-            list(itertools.product(*(range(q) for q in model.num_observations))))
-
-
-def _naive_value(model: DecPOMDP, fn: DistFn, horizon: int, gamma: float = 1.0) -> float:
-    ja_tab, jo_tab = _tables(model)
-    n = model.num_agents
-
-    def rec(t: int, s: int, hists: tuple[Hist, ...]) -> float:
-        pis = [fn(i, t, hists[i]) for i in range(n)]
-        v = 0.0
-        for ja, acts in enumerate(ja_tab):
-            p = math.prod(float(pis[i][acts[i]]) for i in range(n))
-            if p == 0.0:
-                continue
-            v += p * float(model.reward[s, ja])
-            if t + 1 < horizon:
-                for s2, (jo, os) in itertools.product(range(model.num_states), enumerate(jo_tab)):
-                    w = float(model.transition[s, ja, s2] * model.observation[ja, s2, jo])
-                    if w:
-                        nxt = tuple(hists[i] + ((acts[i], os[i]),) for i in range(n))
-                        v += gamma * p * w * rec(t + 1, s2, nxt)
-        return v
-
-    return sum(float(model.initial[s]) * rec(0, s, ((),) * n) for s in range(model.num_states))
 
 
 def _seeds(policy: StochasticPolicy | DeterministicPolicy | CorrelatedPolicy) -> tuple[np.ndarray, list]:

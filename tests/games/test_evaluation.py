@@ -18,10 +18,15 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable
 
 import numpy as np
 import pytest
+from dpomdp_reference import DistFn, Hist
+from dpomdp_reference import aoh_index as _aoh_index
+from dpomdp_reference import naive_value as _naive_value
+from dpomdp_reference import oh_index as _oh_index
+from dpomdp_reference import random_model as _random_model
+from dpomdp_reference import tables as _tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,36 +50,9 @@ from games.policies import (
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 1e-10
 
-Hist = tuple[tuple[int, int], ...]  # ((a_0, o_1), (a_1, o_2), ...)
-DistFn = Callable[[int, int, Hist], np.ndarray]  # (agent, t, own AOH) -> action distribution
 
 
 # --------------------------------------------------------------------------- independent helpers
-def _random_model(rng: np.random.Generator, acts: tuple[int, ...], obs: tuple[int, ...], states: int,
-                  discount: float = 1.0) -> DecPOMDP:
-    ja, jo = math.prod(acts), math.prod(obs)
-    return DecPOMDP(
-        transition=rng.dirichlet(np.ones(states), size=(states, ja)),
-        observation=rng.dirichlet(np.ones(jo), size=(ja, states)),
-        reward=rng.uniform(-1.0, 1.0, size=(states, ja)),
-        initial=rng.dirichlet(np.ones(states)),
-        num_actions=acts, num_observations=obs, discount=discount,
-    )
-
-
-def _aoh_index(hist: Hist, m: int, q: int) -> int:
-    """The policies-module convention, written from its docstring with np.ravel_multi_index."""
-    if not hist:
-        return 0
-    return int(np.ravel_multi_index(tuple(a * q + o for a, o in hist), (m * q,) * len(hist)))
-
-
-def _oh_index(hist: Hist, q: int) -> int:
-    if not hist:
-        return 0
-    return int(np.ravel_multi_index(tuple(o for _, o in hist), (q,) * len(hist)))
-
-
 def _stochastic_fn(model: DecPOMDP, pol: StochasticPolicy) -> DistFn:
     def fn(i: int, t: int, hist: Hist) -> np.ndarray:
         m, q = model.num_actions[i], model.num_observations[i]
@@ -88,40 +66,6 @@ def _deterministic_fn(model: DecPOMDP, pol: DeterministicPolicy) -> DistFn:
         m, q = model.num_actions[i], model.num_observations[i]
         return np.eye(m)[int(pol.actions[i][t][_oh_index(hist, q)])]
     return fn
-
-
-def _tables(model: DecPOMDP) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
-    ja = list(itertools.product(*(range(m) for m in model.num_actions)))  # C order, last fastest
-    jo = list(itertools.product(*(range(q) for q in model.num_observations)))
-    return ja, jo
-
-
-def _naive_value(model: DecPOMDP, fn: DistFn, horizon: int, gamma: float = 1.0) -> float:
-    ja_tab, jo_tab = _tables(model)
-    n, s_n = model.num_agents, model.num_states
-
-    def rec(t: int, s: int, hists: tuple[Hist, ...]) -> float:
-        pis = [fn(i, t, hists[i]) for i in range(n)]
-        v = 0.0
-        for ja, acts in enumerate(ja_tab):
-            p = math.prod(float(pis[i][acts[i]]) for i in range(n))
-            if p == 0.0:
-                continue
-            v += p * float(model.reward[s, ja])
-            if t + 1 == horizon:
-                continue
-            for s2 in range(s_n):
-                pt = float(model.transition[s, ja, s2])
-                for jo, os in enumerate(jo_tab):
-                    po = float(model.observation[ja, s2, jo])
-                    if pt * po == 0.0:
-                        continue
-                    nxt = tuple(hists[i] + ((acts[i], os[i]),) for i in range(n))
-                    v += gamma * p * pt * po * rec(t + 1, s2, nxt)
-        return v
-
-    return sum(float(model.initial[s]) * rec(0, s, ((),) * n) for s in range(s_n)
-               if model.initial[s] > 0)
 
 
 def _naive_occupancy(model: DecPOMDP, fn: DistFn, horizon: int) -> list[dict]:

@@ -40,13 +40,15 @@ OBJECTIVES = ("welfare", "egalitarian", "linear", "feasibility", "l1", "l2", "en
 GAP_WARN = 1e-6
 
 HIGHS_DEFAULTS: dict[str, dict[str, object]] = {
-    # CE LPs have many sparse rows: dual simplex is fastest (IPM is 30x slower on 2x100).
+    # Two-player CE LPs have many sparse rows: dual simplex (IPM is 30x slower on 2x100); with
+    # few dense rows (>= 3 players) solve_correlated switches to IPM.
     "ce": {"solver": "simplex", "presolve": "off", "primal_feasibility_tolerance": 1e-9},
-    # CCE LPs have few dense rows: IPM + crossover beats simplex about 3x on 2x100.
+    # Lifted CCE LPs (>= 20 actions): IPM + crossover; few-row CCEs go through the explicit dual,
+    # which always uses simplex.
     "cce": {"solver": "ipm", "presolve": "off", "primal_feasibility_tolerance": 1e-9},
 }
-# Presolve removes nothing from these LPs but cost 16 of 24 s on 2x200 CE (benchmarks/ce_lp.py).
-"""HiGHS options used unless the caller overrides them (measured in benchmarks/ce_lp.py)."""
+"""HiGHS options used unless the caller overrides them (measured in benchmarks/ce_lp.py).
+Presolve is off: it removes nothing from these LPs but took 16 of 24 s on 2x200 CE."""
 
 CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
                        "tol_ktratio": 1e-9}

@@ -25,6 +25,7 @@ import numpy as np
 
 from games.dec_pomdp import DecPOMDP
 from games.errors import GameError
+from games.evaluation import mmdp_q_values
 from games.policies import DeterministicPolicy
 
 __all__ = [
@@ -173,13 +174,7 @@ def evaluate_deterministic(model: DecPOMDP, policy: DeterministicPolicy, discoun
 # ----------------------------------------------------------------------------- MMDP
 def qmdp_values(model: DecPOMDP, horizon: int, discount: float = 1.0) -> np.ndarray:
     """``Q[t, s, ja]`` of the fully observable MMDP with t decision steps already taken."""
-    horizon = check_horizon(horizon)
-    q = np.empty((horizon, model.num_states, model.num_joint_actions))
-    v = np.zeros(model.num_states)
-    for t in range(horizon - 1, -1, -1):
-        q[t] = model.reward + discount * (model.transition @ v)
-        v = q[t].max(axis=1)
-    return q
+    return mmdp_q_values(model, check_horizon(horizon), discount)
 
 
 def solve_mmdp(model: DecPOMDP, horizon: int, discount: float = 1.0) -> PlanResult:

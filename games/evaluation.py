@@ -39,6 +39,7 @@ __all__ = [
     "evaluate",
     "evaluate_joint",
     "evaluate_reactive",
+    "mmdp_q_values",
     "occupancies",
 ]
 
@@ -259,3 +260,18 @@ def evaluate_reactive(model: DecPOMDP, policy: ReactivePolicy, discount: float |
     first = np.einsum("a,sa->s", pa0, model.reward) + gamma * np.einsum(
         "a,satq,tq->s", pa0, to, v.reshape(s, jo))
     return float(model.initial @ first)
+
+
+def mmdp_q_values(model: DecPOMDP, horizon: int, discount: float = 1.0) -> np.ndarray:
+    """``Q[t, s, ja]`` of the fully observable MMDP (Bellman backward induction), t steps taken.
+
+    max_ja Q[0] averaged under b0 is the MMDP optimum, an upper bound on every decentralized value.
+    """
+    if int(horizon) < 1:
+        raise GameError(f"horizon must be >= 1, got {horizon}")
+    q = np.empty((int(horizon), model.num_states, model.num_joint_actions))
+    v = np.zeros(model.num_states)
+    for t in range(int(horizon) - 1, -1, -1):
+        q[t] = model.reward + discount * (model.transition @ v)
+        v = q[t].max(axis=1)
+    return q

@@ -1,8 +1,11 @@
-"""Exact (tabular) learners: implicit product policies, asymmetric distillation, identifiability.
+"""Exact (tabular) learners: implicit product policies, asymmetric distillation, identifiability,
+mode-preserving (IGC) policy modification and tabular MAGPO.
 
-Everything is computed from exact occupancy measures (no sampling); see :mod:`learners.exact.implicit`.
+Everything is computed exactly (no sampling): see :mod:`learners.exact.implicit`,
+:mod:`learners.exact.igc` and :mod:`learners.exact.magpo`.
 """
 
+from learners.exact.igc import gaussian_igc, igc_joint, igc_modify, softmax_modifier_counterexample
 from learners.exact.implicit import (
     DistillationResult,
     Mixture,
@@ -12,13 +15,21 @@ from learners.exact.implicit import (
     implicit_product_policy,
     uniform_optimal_joint_policy,
 )
+from learners.exact.magpo import MagpoConfig, MagpoResult, run_magpo
 
 __all__ = [
     "DistillationResult",
+    "MagpoConfig",
+    "MagpoResult",
     "Mixture",
     "behaviour_occupancies",
     "distillation",
+    "gaussian_igc",
     "identifiability",
+    "igc_joint",
+    "igc_modify",
     "implicit_product_policy",
+    "run_magpo",
+    "softmax_modifier_counterexample",
     "uniform_optimal_joint_policy",
 ]

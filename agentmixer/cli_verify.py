@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from verification import igc, magpo, theorem1
+from verification import climbing, igc, magpo, theorem1
 from verification.result import ClaimResult
 
 __all__ = ["CLAIMS", "add_verify_parser", "cmd_verify", "run_claims"]
@@ -22,6 +22,7 @@ CLAIMS: dict[str, Callable[[], ClaimResult]] = {
     "theorem1": theorem1.run,
     "igc": igc.run,
     "magpo": magpo.run,
+    "climbing": climbing.run,
 }
 """The implemented claims, in the order ``all`` runs them."""
 

@@ -15,10 +15,13 @@ from learners.exact.implicit import (
     implicit_product_policy,
     uniform_optimal_joint_policy,
 )
+from learners.exact.independent import IndependentConfig, IndependentResult, run_independent
 from learners.exact.magpo import MagpoConfig, MagpoResult, run_magpo
 
 __all__ = [
     "DistillationResult",
+    "IndependentConfig",
+    "IndependentResult",
     "MagpoConfig",
     "MagpoResult",
     "Mixture",
@@ -29,6 +32,7 @@ __all__ = [
     "igc_joint",
     "igc_modify",
     "implicit_product_policy",
+    "run_independent",
     "run_magpo",
     "softmax_modifier_counterexample",
     "uniform_optimal_joint_policy",

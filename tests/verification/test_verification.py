@@ -116,7 +116,7 @@ def test_cli_verify_json_all(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert args.func(args) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["passed"] is True
-    assert [c["claim"] for c in payload["claims"]] == ["theorem1", "igc", "magpo"]
+    assert [c["claim"] for c in payload["claims"]] == ["theorem1", "igc", "magpo", "climbing"]
     assert (tmp_path / "report.md").exists()
 
 

@@ -200,14 +200,12 @@ class DecPOMDP:
         Every agent has a single dummy observation; with horizon 1 its decentralized policies
         are exactly the game's mixed strategies and its value is the expected payoff.
         """
-        if not game.is_cooperative:
-            raise GameError(f"game {game.name!r} is not cooperative: a Dec-POMDP has one shared "
-                            f"reward")
+        reward = game.common_reward("a Dec-POMDP (one shared reward)")
         ja = game.num_joint_actions
         n = game.num_players
         return cls(
             transition=np.ones((1, ja, 1)), observation=np.ones((ja, 1, 1)),
-            reward=game.payoffs[0].reshape(1, ja), initial=np.ones(1),
+            reward=reward.reshape(1, ja), initial=np.ones(1),
             num_actions=game.num_actions, num_observations=(1,) * n, horizon=1,
             state_names=("s",), action_names=game.action_names,
             observation_names=(("none",),) * n, agent_names=game.player_names, name=game.name,

@@ -137,6 +137,12 @@ class NormalFormGame:
         """True when all players share one payoff tensor (exactly)."""
         return bool(np.all(self.payoffs == self.payoffs[0]))
 
+    def common_reward(self, what: str = "this computation") -> np.ndarray:
+        """The shared payoff tensor R = u_i of a cooperative game; typed error otherwise."""
+        if not self.is_cooperative:
+            raise GameError(f"{what} needs a cooperative (common-payoff) game; {self.name!r} is not")
+        return self.payoffs[0]
+
     @property
     def welfare(self) -> np.ndarray:
         """Social welfare sum_i u_i(a), shape ``(A_1, ..., A_N)``."""

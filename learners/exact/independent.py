@@ -118,9 +118,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _reward(game: NormalFormGame) -> np.ndarray:
-    if not game.is_cooperative:
-        raise GameError(f"independent learners here need a cooperative game; {game.name!r} is not")
-    return np.asarray(game.payoffs[0], dtype=float)
+    return np.asarray(game.common_reward("independent learners"), dtype=float)
 
 
 def q_values(reward: np.ndarray, policies: Sequence[np.ndarray]) -> list[np.ndarray]:

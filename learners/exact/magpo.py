@@ -249,9 +249,7 @@ def run_magpo(game: NormalFormGame, config: MagpoConfig | None = None,
     full-support ``init`` for the method to be able to reach every joint action.
     """
     config = config or MagpoConfig()
-    if not game.is_cooperative:
-        raise GameError(f"MAGPO here needs a cooperative game; {game.name!r} is not")
-    q = np.asarray(game.payoffs[0], dtype=float)
+    q = np.asarray(game.common_reward("MAGPO on normal-form games"), dtype=float)
     pi = _check_init(game, init)
     policies = [pi]
     values = [float(np.sum(q * product(pi)))]

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ce.distributions import as_joint
 from ce.errors import DistributionError, SolverError, SolverWarning
 from ce.gaps import GapReport, cce_gap, ce_gap
 from ce.highs_backend import INF, solve_highs
+from ce.lp_rows import Rows, lifted_cce_rows, linear_weights, target_vector
 from ce.polytope import IncentiveConstraints, incentive_constraints
 from games.normal_form import NormalFormGame
 
@@ -55,7 +55,7 @@ CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1
 """Clarabel's defaults (1e-8) left l2 projections onto a vertex ~4e-5 away from it."""
 
 LIFT_CCE_MIN_ACTIONS = 20
-"""CCE LPs switch to the sparse lifted rows (``_lifted_cce_rows``) when some player has at least
+"""CCE LPs switch to the sparse lifted rows (``ce.lp_rows.lifted_cce_rows``) when some player has at least
 this many actions: on 2x100 that is 10x faster, while on 6x5 (few actions, many opponents'
 profiles) the extra equality rows make it 5-10x slower than the plain dense rows."""
 
@@ -103,98 +103,6 @@ class EquilibriumResult:
         return [(tuple(int(x) for x in np.unravel_index(k, shape)), float(flat[k])) for k in keep]
 
 
-class _Rows:
-    """Accumulates constraint rows ``lo <= A x <= hi`` as CSR pieces (no per-row Python work)."""
-
-    def __init__(self) -> None:
-        self.lengths: list[np.ndarray] = []
-        self.idx: list[np.ndarray] = []
-        self.val: list[np.ndarray] = []
-        self.lo: list[np.ndarray] = []
-        self.hi: list[np.ndarray] = []
-
-    @property
-    def count(self) -> int:
-        return int(sum(len(x) for x in self.lengths))
-
-    def csr(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, lo: float,
-            hi: float) -> None:
-        rows = len(indptr) - 1
-        self.lengths.append(np.diff(indptr))
-        self.idx.append(np.asarray(indices, np.int32))
-        self.val.append(np.asarray(data, np.float64))
-        self.lo.append(np.full(rows, lo))
-        self.hi.append(np.full(rows, hi))
-
-    def dense(self, idx: np.ndarray, val: np.ndarray, lo: float | np.ndarray,
-              hi: float | np.ndarray) -> None:
-        """Rows of equal length: ``idx`` and ``val`` of shape (rows, length)."""
-        idx, val = np.atleast_2d(idx), np.atleast_2d(val)
-        rows = idx.shape[0]
-        self.lengths.append(np.full(rows, idx.shape[1]))
-        self.idx.append(idx.astype(np.int32).ravel())
-        self.val.append(np.broadcast_to(val, idx.shape).astype(np.float64).ravel())
-        self.lo.append(np.broadcast_to(np.asarray(lo, float), (rows,)))
-        self.hi.append(np.broadcast_to(np.asarray(hi, float), (rows,)))
-
-    def build(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        indptr = np.zeros(self.count + 1, dtype=np.int64)
-        np.cumsum(np.concatenate(self.lengths), out=indptr[1:])
-        return (indptr, np.concatenate(self.idx), np.concatenate(self.val),
-                np.concatenate(self.lo), np.concatenate(self.hi))
-
-
-def _lifted_cce_rows(game: NormalFormGame, rows: _Rows
-                     ) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
-    """CCE incentive rows in a sparse lifted form; returns the number of auxiliary columns.
-
-    With m_i(a_-i) = Σ_{a_i} μ(a_i, a_-i) and v_i = E_μ[u_i] as extra columns, the CCE row of
-    (i, a') reads Σ_{a_-i} m_i(a_-i) u_i(a', a_-i) - v_i <= 0: |A_-i| + 1 nonzeros instead of
-    |A|. The definitions of m_i and v_i add 2|A| nonzeros per player. The incentive rows are
-    appended to ``rows`` (in IncentiveConstraints' order, so their duals line up); the equality
-    rows defining m_i and v_i are returned as (indices, data) blocks with the number of auxiliary
-    columns, for the caller to append after the normalisation row.
-    """
-    n = game.num_joint_actions
-    col = n
-    defs: list[tuple[np.ndarray, np.ndarray]] = []
-    for i in range(game.num_players):
-        m = game.num_actions[i]
-        u = np.moveaxis(game.payoffs[i], i, 0).reshape(m, -1)
-        width = u.shape[1]
-        cols = np.moveaxis(np.arange(n).reshape(game.num_actions), i, 0).reshape(m, -1)
-        marg = col + np.arange(width)
-        value_col = col + width
-        rows.dense(np.hstack([np.broadcast_to(marg, (m, width)), np.full((m, 1), value_col)]),
-                   np.hstack([u, -np.ones((m, 1))]), -INF, 0.0)
-        defs.append((np.hstack([cols.T, marg[:, None]]),
-                     np.hstack([np.ones((width, m)), -np.ones((width, 1))])))
-        defs.append((np.append(np.arange(n), value_col)[None, :],
-                     np.append(game.payoffs[i].ravel(), -1.0)[None, :]))
-        col = value_col + 1
-    return col - n, defs
-
-
-def _linear_weights(game: NormalFormGame, objective: str, weights: np.ndarray | None) -> np.ndarray:
-    """The flat objective vector w of a linear objective (welfare, linear, feasibility)."""
-    if objective == "feasibility":
-        return np.zeros(game.num_joint_actions)
-    if objective == "welfare":
-        return game.welfare.ravel()
-    if weights is None:
-        raise DistributionError("objective 'linear' needs weights of the joint-action shape")
-    w = np.asarray(weights, dtype=float)
-    if w.shape != game.num_actions or not np.all(np.isfinite(w)):
-        raise DistributionError(f"weights need finite entries of shape {game.num_actions}")
-    return w.ravel()
-
-
-def _target(game: NormalFormGame, target: np.ndarray | Sequence | None) -> np.ndarray:
-    if target is None:
-        return np.full(game.num_joint_actions, 1.0 / game.num_joint_actions)
-    return as_joint(game, target).ravel()
-
-
 def _split_duals(game: NormalFormGame, concept: str, lam: np.ndarray,
                  cons: IncentiveConstraints | None) -> tuple[np.ndarray, ...]:
     """Per player: λ[r, a'] (CE) or λ[a'] (CCE rows come in order a' = 0..|A_i|-1)."""
@@ -240,13 +148,13 @@ def _solve_cce_dual(game: NormalFormGame, w: np.ndarray,
 def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints | None, objective: str,
               weights: np.ndarray | None, target: np.ndarray | Sequence | None,
               options: dict[str, object] | None) -> tuple[np.ndarray, float, np.ndarray, str, float]:
-    """``cons=None`` selects the lifted CCE rows (see :func:`_lifted_cce_rows`)."""
+    """``cons=None`` selects the lifted CCE rows (see :func:`ce.lp_rows.lifted_cce_rows`)."""
     n = game.num_joint_actions
     k = sum(game.num_actions) if cons is None else cons.num_rows
-    rows = _Rows()
+    rows = Rows()
     defs: list[tuple[np.ndarray, np.ndarray]] = []
     if cons is None:
-        n_aux, defs = _lifted_cce_rows(game, rows)
+        n_aux, defs = lifted_cce_rows(game, rows)
     else:
         n_aux = 0
         rows.csr(cons.indptr, cons.indices, cons.data, -INF, 0.0)
@@ -259,7 +167,7 @@ def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints | None, objective
     cost = np.zeros(ncol)
     sign = -1.0  # objective_value = sign * (HiGHS minimum)
     if objective in ("welfare", "linear", "feasibility"):
-        cost[:n] = -_linear_weights(game, objective, weights)
+        cost[:n] = -linear_weights(game, objective, weights)
         sign = 0.0 if objective == "feasibility" else sign
     elif objective == "egalitarian":                                     # max t, E u_i(μ) >= t
         cost = np.append(cost, -1.0)
@@ -268,7 +176,7 @@ def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints | None, objective
         idx = np.broadcast_to(np.append(np.arange(n), ncol), (game.num_players, n + 1))
         rows.dense(idx, np.hstack([pay, -np.ones((game.num_players, 1))]), 0.0, INF)
     elif objective == "l1":                                              # min Σ d, |μ - q| <= d
-        q = _target(game, target)
+        q = target_vector(game, target)
         cost = np.concatenate([cost, np.ones(n)])
         col_lo, col_hi = np.concatenate([col_lo, np.zeros(n)]), np.concatenate([col_hi, np.full(n, INF)])
         pairs = np.stack([np.arange(n), ncol + np.arange(n)], axis=1)
@@ -302,7 +210,7 @@ def _solve_conic(game: NormalFormGame, cons: IncentiveConstraints, objective: st
     if objective == "entropy":
         goal = cp.Maximize(cp.sum(cp.entr(x)))
     else:
-        q = _target(game, target)
+        q = target_vector(game, target)
         goal = cp.Minimize(0.5 * cp.sum_squares(x - q))
     prob = cp.Problem(goal, [incent, norm])
     t0 = time.perf_counter()
@@ -377,7 +285,7 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
     elif concept == "cce" and objective in ("welfare", "linear", "feasibility"):
         cons = None  # few dense rows: the explicit dual
         flat, value, lam, status, run = _solve_cce_dual(
-            game, _linear_weights(game, objective, weights), opts)
+            game, linear_weights(game, objective, weights), opts)
     else:
         cons = incentive_constraints(game, concept)
         if concept == "ce" and 50 * cons.num_rows <= game.num_joint_actions and "solver" not in (

@@ -1,0 +1,111 @@
+"""Constraint-row assembly for the CE/CCE LPs of :mod:`ce.lp`, as compressed-row pieces.
+
+:class:`Rows` accumulates ``lo <= A x <= hi`` blocks without per-row Python work;
+:func:`lifted_cce_rows` writes the CCE incentive rows in a sparse lifted form;
+:func:`linear_weights` and :func:`target_vector` turn objective arguments into flat vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ce.distributions import as_joint
+from ce.errors import DistributionError
+from ce.highs_backend import INF
+from games.normal_form import NormalFormGame
+
+__all__ = ["Rows", "lifted_cce_rows", "linear_weights", "target_vector"]
+
+
+class Rows:
+    """Accumulates constraint rows ``lo <= A x <= hi`` as CSR pieces (no per-row Python work)."""
+
+    def __init__(self) -> None:
+        self.lengths: list[np.ndarray] = []
+        self.idx: list[np.ndarray] = []
+        self.val: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+
+    @property
+    def count(self) -> int:
+        return int(sum(len(x) for x in self.lengths))
+
+    def csr(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, lo: float,
+            hi: float) -> None:
+        rows = len(indptr) - 1
+        self.lengths.append(np.diff(indptr))
+        self.idx.append(np.asarray(indices, np.int32))
+        self.val.append(np.asarray(data, np.float64))
+        self.lo.append(np.full(rows, lo))
+        self.hi.append(np.full(rows, hi))
+
+    def dense(self, idx: np.ndarray, val: np.ndarray, lo: float | np.ndarray,
+              hi: float | np.ndarray) -> None:
+        """Rows of equal length: ``idx`` and ``val`` of shape (rows, length)."""
+        idx, val = np.atleast_2d(idx), np.atleast_2d(val)
+        rows = idx.shape[0]
+        self.lengths.append(np.full(rows, idx.shape[1]))
+        self.idx.append(idx.astype(np.int32).ravel())
+        self.val.append(np.broadcast_to(val, idx.shape).astype(np.float64).ravel())
+        self.lo.append(np.broadcast_to(np.asarray(lo, float), (rows,)))
+        self.hi.append(np.broadcast_to(np.asarray(hi, float), (rows,)))
+
+    def build(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        indptr = np.zeros(self.count + 1, dtype=np.int64)
+        np.cumsum(np.concatenate(self.lengths), out=indptr[1:])
+        return (indptr, np.concatenate(self.idx), np.concatenate(self.val),
+                np.concatenate(self.lo), np.concatenate(self.hi))
+
+
+def lifted_cce_rows(game: NormalFormGame, rows: Rows
+                     ) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
+    """CCE incentive rows in a sparse lifted form; returns the number of auxiliary columns.
+
+    With m_i(a_-i) = Σ_{a_i} μ(a_i, a_-i) and v_i = E_μ[u_i] as extra columns, the CCE row of
+    (i, a') reads Σ_{a_-i} m_i(a_-i) u_i(a', a_-i) - v_i <= 0: |A_-i| + 1 nonzeros instead of
+    |A|. The definitions of m_i and v_i add 2|A| nonzeros per player. The incentive rows are
+    appended to ``rows`` (in IncentiveConstraints' order, so their duals line up); the equality
+    rows defining m_i and v_i are returned as (indices, data) blocks with the number of auxiliary
+    columns, for the caller to append after the normalisation row.
+    """
+    n = game.num_joint_actions
+    col = n
+    defs: list[tuple[np.ndarray, np.ndarray]] = []
+    for i in range(game.num_players):
+        m = game.num_actions[i]
+        u = np.moveaxis(game.payoffs[i], i, 0).reshape(m, -1)
+        width = u.shape[1]
+        cols = np.moveaxis(np.arange(n).reshape(game.num_actions), i, 0).reshape(m, -1)
+        marg = col + np.arange(width)
+        value_col = col + width
+        rows.dense(np.hstack([np.broadcast_to(marg, (m, width)), np.full((m, 1), value_col)]),
+                   np.hstack([u, -np.ones((m, 1))]), -INF, 0.0)
+        defs.append((np.hstack([cols.T, marg[:, None]]),
+                     np.hstack([np.ones((width, m)), -np.ones((width, 1))])))
+        defs.append((np.append(np.arange(n), value_col)[None, :],
+                     np.append(game.payoffs[i].ravel(), -1.0)[None, :]))
+        col = value_col + 1
+    return col - n, defs
+
+
+def linear_weights(game: NormalFormGame, objective: str, weights: np.ndarray | None) -> np.ndarray:
+    """The flat objective vector w of a linear objective (welfare, linear, feasibility)."""
+    if objective == "feasibility":
+        return np.zeros(game.num_joint_actions)
+    if objective == "welfare":
+        return game.welfare.ravel()
+    if weights is None:
+        raise DistributionError("objective 'linear' needs weights of the joint-action shape")
+    w = np.asarray(weights, dtype=float)
+    if w.shape != game.num_actions or not np.all(np.isfinite(w)):
+        raise DistributionError(f"weights need finite entries of shape {game.num_actions}")
+    return w.ravel()
+
+
+def target_vector(game: NormalFormGame, target: np.ndarray | Sequence | None) -> np.ndarray:
+    if target is None:
+        return np.full(game.num_joint_actions, 1.0 / game.num_joint_actions)
+    return as_joint(game, target).ravel()

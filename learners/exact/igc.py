@@ -48,6 +48,7 @@ import numpy as np
 from games.errors import GameError
 
 __all__ = [
+    "BASES",
     "DEFAULT_BASE_CAP",
     "DEFAULT_RATIO_CAP",
     "SoftmaxCounterexample",
@@ -111,19 +112,29 @@ def joint_mode(joint: np.ndarray) -> tuple[int, ...]:
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(joint)), joint.shape))
 
 
-def _base(alpha: np.ndarray, cap: float, base_cap: float) -> tuple[np.ndarray, np.ndarray]:
-    """(k, b): the mode index and the base logits b_j = logit(min(ρ_j, q) / c) (b_k is unused)."""
+BASES = ("clip", "scale")
+"""How the zero-logit point sits: ``clip`` b_j = logit(min(ρ_j, q) / c) (β = α where ratios ≤ q);
+``scale`` b_j = logit(q ρ_j / c) (β_j / β_k = q ρ_j: never flat in α, which gradient training of α
+through the modifier needs — see :mod:`learners.exact.agentmixer`)."""
+
+
+def _base(alpha: np.ndarray, cap: float, base_cap: float, base: str = "clip") -> tuple[np.ndarray, np.ndarray]:
+    """(k, b): the mode index and the base logits b_j (b_k is unused); see :data:`BASES`."""
+    if base not in BASES:
+        raise GameError(f"base must be one of {BASES}, got {base!r}")
     k = mode(alpha)[..., None]
     ratio = alpha / np.take_along_axis(alpha, k, axis=-1)
-    return k, _logit(np.minimum(ratio, base_cap) / cap)
+    u = np.minimum(ratio, base_cap) if base == "clip" else base_cap * ratio
+    return k, _logit(u / cap)
 
 
 def igc_modify(alpha: np.ndarray, logits: np.ndarray, *, ratio_cap: float = DEFAULT_RATIO_CAP,
-               base_cap: float = DEFAULT_BASE_CAP) -> np.ndarray:
+               base_cap: float = DEFAULT_BASE_CAP, base: str = "clip") -> np.ndarray:
     """Mode-preserving modification β of α (shape (..., A)) by unconstrained logits ε (same shape).
 
     ``argmax β == argmax α`` (lowest index on ties in α) and β's mode is strict: β_j < c β_k for
-    j ≠ k. See the module docstring for the construction, its surjectivity and differentiability.
+    j ≠ k. See the module docstring for the construction, its surjectivity and differentiability,
+    and :data:`BASES` for ``base``.
     """
     alpha = _check_distribution(alpha)
     logits = np.asarray(logits, dtype=float)
@@ -132,14 +143,14 @@ def igc_modify(alpha: np.ndarray, logits: np.ndarray, *, ratio_cap: float = DEFA
     if not np.all(np.isfinite(logits)):
         raise GameError("logits must be finite")
     cap, base_cap = _check_caps(ratio_cap, base_cap)
-    k, b = _base(alpha, cap, base_cap)
+    k, b = _base(alpha, cap, base_cap, base)
     r = cap * _sigmoid(b + logits)
     np.put_along_axis(r, k, 1.0, axis=-1)
     return r / r.sum(axis=-1, keepdims=True)
 
 
-def igc_modify_logits(alpha: np.ndarray, beta: np.ndarray, *,
-                      ratio_cap: float = DEFAULT_RATIO_CAP, base_cap: float = DEFAULT_BASE_CAP) -> np.ndarray:
+def igc_modify_logits(alpha: np.ndarray, beta: np.ndarray, *, ratio_cap: float = DEFAULT_RATIO_CAP,
+                      base_cap: float = DEFAULT_BASE_CAP, base: str = "clip") -> np.ndarray:
     """The inverse of :func:`igc_modify` in ε: logits with ``igc_modify(alpha, logits) == beta``.
 
     ``beta`` must lie in B_c(α): same support as α, mode at ``mode(alpha)`` and β_j < c β_k for
@@ -150,7 +161,7 @@ def igc_modify_logits(alpha: np.ndarray, beta: np.ndarray, *,
     if beta.shape != alpha.shape:
         raise GameError(f"beta shape {beta.shape} must equal alpha's {alpha.shape}")
     cap, base_cap = _check_caps(ratio_cap, base_cap)
-    k, b = _base(alpha, cap, base_cap)
+    k, b = _base(alpha, cap, base_cap, base)
     r = beta / np.take_along_axis(beta, k, axis=-1)
     off = np.ones(alpha.shape, dtype=bool)
     np.put_along_axis(off, k, False, axis=-1)

@@ -57,6 +57,7 @@ __all__ = [
     "igc_joint",
     "igc_modify",
     "igc_modify_logits",
+    "igc_modify_vjp",
     "joint_mode",
     "mode",
     "softmax_modifier",
@@ -118,7 +119,8 @@ BASES = ("clip", "scale")
 through the modifier needs — see :mod:`learners.exact.agentmixer`)."""
 
 
-def _base(alpha: np.ndarray, cap: float, base_cap: float, base: str = "clip") -> tuple[np.ndarray, np.ndarray]:
+def _base(alpha: np.ndarray, cap: float, base_cap: float,
+          base: str = "clip") -> tuple[np.ndarray, np.ndarray]:
     """(k, b): the mode index and the base logits b_j (b_k is unused); see :data:`BASES`."""
     if base not in BASES:
         raise GameError(f"base must be one of {BASES}, got {base!r}")
@@ -147,6 +149,46 @@ def igc_modify(alpha: np.ndarray, logits: np.ndarray, *, ratio_cap: float = DEFA
     r = cap * _sigmoid(b + logits)
     np.put_along_axis(r, k, 1.0, axis=-1)
     return r / r.sum(axis=-1, keepdims=True)
+
+
+def igc_modify_vjp(alpha: np.ndarray, logits: np.ndarray, grad_beta: np.ndarray, *,
+                   ratio_cap: float = DEFAULT_RATIO_CAP, base_cap: float = DEFAULT_BASE_CAP,
+                   base: str = "scale") -> tuple[np.ndarray, np.ndarray]:
+    """(∂L/∂α, ∂L/∂ε) from ∂L/∂β for β = :func:`igc_modify` (α, ε): the exact reverse-mode chain rule.
+
+    With x_j = b_j + ε_j, r_j = c σ(x_j) (j ≠ k), β = r / Σr: ∂L/∂r_j = (g_j − ⟨g, β⟩) / Σr;
+    ∂r_j/∂ε_j = c σ(1 − σ); through u_j = min(ρ_j, q)/c (clip) or q ρ_j / c (scale),
+    b_j = logit(u_j), ∂x_j/∂u_j = 1 / (u_j(1 − u_j)), and ρ_j = α_j / α_k, k held fixed (the mode
+    index is piecewise constant). σ(1 − σ) / (u(1 − u)) = e^ε / (1 − u + u e^ε)² is used in that
+    stable form (finite at u = 0, i.e. α_j = 0).
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    logits = np.asarray(logits, dtype=float)
+    g = np.asarray(grad_beta, dtype=float)
+    cap, base_cap = _check_caps(ratio_cap, base_cap)
+    k, b = _base(alpha, cap, base_cap, base)
+    x = b + logits
+    sig = _sigmoid(x)
+    r = cap * sig
+    np.put_along_axis(r, k, 1.0, axis=-1)
+    total = r.sum(axis=-1, keepdims=True)
+    beta = r / total
+    g_r = (g - (g * beta).sum(axis=-1, keepdims=True)) / total
+    off = np.ones(alpha.shape, dtype=bool)
+    np.put_along_axis(off, k, False, axis=-1)
+    g_x = np.where(off, g_r * cap * sig * (1.0 - sig), 0.0)
+    alpha_k = np.take_along_axis(alpha, k, axis=-1)
+    ratio = alpha / alpha_k
+    if base == "clip":
+        u, du = np.minimum(ratio, base_cap) / cap, np.where(ratio < base_cap, 1.0 / cap, 0.0)
+    else:
+        u, du = base_cap * ratio / cap, np.full(ratio.shape, base_cap / cap)
+    e = np.exp(np.minimum(logits, 700.0))
+    g_ratio = np.where(off, g_r * cap * e / (1.0 - u + u * e) ** 2 * du, 0.0)
+    g_alpha = g_ratio / alpha_k
+    corr = -(g_ratio * ratio).sum(axis=-1, keepdims=True) / alpha_k
+    np.put_along_axis(g_alpha, k, np.take_along_axis(g_alpha, k, axis=-1) + corr, axis=-1)
+    return g_alpha, g_x
 
 
 def igc_modify_logits(alpha: np.ndarray, beta: np.ndarray, *, ratio_cap: float = DEFAULT_RATIO_CAP,

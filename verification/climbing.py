@@ -13,11 +13,15 @@ R = [[11, −30, 0], [−30, 7, 6], [0, 0, 5]] is paid to both agents (welfare =
   welfare LP (max) and the negated-welfare LP (min).
 * ``dynamics/basins``: from a product grid of full-support initialisations (resolution 1/6 on each
   agent's simplex: 10 × 10 = 100 starts), the fraction of starts from which exact independent
-  softmax gradient ascent (:mod:`learners.exact.independent`) and tabular MAGPO with the reverse
-  projection (:func:`learners.exact.run_magpo`) end at value 11, 7, 6 (the non-equilibrium
-  plateau (a2, b3)), 5 or elsewhere. The measured truth: independent learners reach the optimum
-  11 from a strict minority of starts (0.15 of them; 0.42 reach (a2, b2) = 7 and 0.43 are still on
-  the (a2, b3) plateau after 3000 steps), reverse MAGPO from 0.16 (0.84 reach 7).
+  softmax gradient ascent (:mod:`learners.exact.independent`), tabular AgentMixer
+  (:func:`learners.exact.agentmixer.run_agentmixer_batch`, value of the executed mode) and tabular
+  MAGPO with the reverse projection (:func:`learners.exact.run_magpo`) end at value 11, 7, 6 (the
+  non-equilibrium plateau (a2, b3)), 5 or elsewhere. The measured truth: independent learners
+  reach the optimum 11 from a strict minority of starts (0.15 of them; 0.42 reach (a2, b2) = 7 and
+  0.43 are still on the (a2, b3) plateau after 3000 steps), AgentMixer from 0.22 (0.64 reach 7,
+  0.10 still at 6 after 3000 Adam steps), reverse MAGPO from 0.16 (0.84 reach 7). With one state
+  and no shared seed, AgentMixer's joint policy is a product of mode-pinned marginals: it cannot
+  express the correlation the climbing game would need to escape (a2, b2).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from ce import incentive_constraints, pure_nash_equilibria, solve_cce, solve_ce,
 from games.catalog import climbing
 from games.normal_form import NormalFormGame
 from learners.exact import MagpoConfig, run_magpo
+from learners.exact.agentmixer import AgentMixerConfig, run_agentmixer_batch
 from learners.exact.independent import IndependentConfig, run_independent_batch
 from verification.result import Check, ClaimResult
 
@@ -45,6 +50,8 @@ non-equilibrium vertex (a2, b3) (the escaping action's probability, hence its gr
 OUTCOME_TOL = 0.1
 INDEPENDENT = IndependentConfig(learning_rate=0.5, iterations=3000, tol=1e-10)
 MAGPO = MagpoConfig(eta=1.0, projection="reverse", iterations=30)
+AGENTMIXER = AgentMixerConfig(iterations=3000, learning_rate=0.1)
+LEARNERS = ("independent", "agentmixer", "magpo")
 
 
 def polytope_vertices(game: NormalFormGame, concept: str = "ce", tol: float = TOL) -> np.ndarray:
@@ -106,16 +113,31 @@ def _classify(values: np.ndarray) -> dict[str, float]:
     return out
 
 
+def _padded_mean(curves: list[np.ndarray]) -> np.ndarray:
+    """Mean of curves of unequal length, each extended by its last value (a run that stopped early)."""
+    n = max(len(c) for c in curves)
+    return np.mean([np.concatenate([c, np.full(n - len(c), c[-1])]) for c in curves], axis=0)
+
+
 def basins(game: NormalFormGame, resolution: int = 6) -> dict[str, object]:
-    """Final values of independent learners and reverse-MAGPO over the product grid of starts."""
+    """Final values of independent learners, tabular AgentMixer (executed at its mode) and
+    reverse-MAGPO over the product grid of starts, with the mean learning curves."""
     grid = simplex_grid(resolution)
     x = np.repeat(grid, len(grid), axis=0)
     y = np.tile(grid, (len(grid), 1))
     ind = run_independent_batch(game, INDEPENDENT, [np.log(x), np.log(y)])
-    mag = np.array([run_magpo(game, MAGPO, init=(p, q)).final_value for p, q in zip(x, y, strict=True)])
-    return {"starts_x": x, "starts_y": y, "independent": ind.final_values, "magpo": mag,
+    am = run_agentmixer_batch(game, AGENTMIXER, [np.log(x), np.log(y)])
+    mags = [run_magpo(game, MAGPO, init=(p, q)) for p, q in zip(x, y, strict=True)]
+    mag = np.array([m.final_value for m in mags])
+    finals = {"independent": ind.final_values, "agentmixer": am.mode_values[-1], "magpo": mag}
+    return {"starts_x": x, "starts_y": y, **finals,
             "independent_gradient": ind.gradient_norm,
-            "independent_fractions": _classify(ind.final_values), "magpo_fractions": _classify(mag)}
+            "agentmixer_joint": am.joint_values[-1],
+            "curves": {"independent": ind.values.mean(axis=1),
+                       "agentmixer (mode)": am.mode_values.mean(axis=1),
+                       "agentmixer (joint)": am.joint_values.mean(axis=1),
+                       "magpo": _padded_mean([m.learner_values for m in mags])},
+            **{f"{k}_fractions": _classify(v) for k, v in finals.items()}}
 
 
 def _nash_checks(game: NormalFormGame) -> list[Check]:
@@ -186,37 +208,40 @@ def _vertex_checks(game: NormalFormGame) -> list[Check]:
 
 
 def _basin_check(data: dict[str, object]) -> Check:
-    ind = data["independent_fractions"]
-    mag = data["magpo_fractions"]
-    assert isinstance(ind, dict) and isinstance(mag, dict)
-    sums_ok = abs(sum(ind.values()) - 1) <= 1e-12 and abs(sum(mag.values()) - 1) <= 1e-12
+    fr = {k: data[f"{k}_fractions"] for k in LEARNERS}
+    sums_ok = all(abs(sum(f.values()) - 1) <= 1e-12 for f in fr.values())  # type: ignore[attr-defined]
+    measured: dict[str, float | str] = {"starts": len(data["independent"])}  # type: ignore[arg-type]
+    for k, f in fr.items():
+        measured.update({f"{k}_{o}": v for o, v in f.items()})  # type: ignore[attr-defined]
+    measured["independent_max_final_gradient"] = float(data["independent_gradient"].max())  # type: ignore[union-attr]
     return Check(
         name="dynamics/basins",
-        passed=sums_ok and ind["11"] < 0.5,
-        measured={"starts": len(data["independent"]),  # type: ignore[arg-type]
-                  **{f"independent_{k}": v for k, v in ind.items()},
-                  "independent_max_final_gradient": float(data["independent_gradient"].max()),  # type: ignore[union-attr]
-                  **{f"magpo_{k}": v for k, v in mag.items()}},
+        passed=sums_ok and fr["independent"]["11"] < 0.5,  # type: ignore[index]
+        measured=measured,
         expected="fractions sum to 1 per learner; independent learners reach 11 from < 0.5 of starts",
-        detail=f"product grid of full-support starts (1/6 resolution per simplex); independent: "
-               f"lr {INDEPENDENT.learning_rate:g}, {INDEPENDENT.iterations} exact gradient steps; MAGPO: "
-               f"reverse projection, eta {MAGPO.eta:g}, {MAGPO.iterations} iterations; outcome = final "
-               f"value within {OUTCOME_TOL:g} of 11 / 7 / 6 / 5 (6 and 5 are not NE: slow plateaus)",
+        detail=(f"product grid of full-support starts (1/6 resolution per simplex); independent: "
+                f"lr {INDEPENDENT.learning_rate:g}, {INDEPENDENT.iterations} exact gradient steps; "
+                f"AgentMixer: Adam lr {AGENTMIXER.learning_rate:g}, {AGENTMIXER.iterations} exact "
+                f"steps, K = 1, value of the executed mode; MAGPO: reverse projection, eta "
+                f"{MAGPO.eta:g}, {MAGPO.iterations} iterations; outcome = final value within "
+                f"{OUTCOME_TOL:g} of 11 / 7 / 6 / 5 (6 and 5 are not NE: slow plateaus)"),
     )
 
 
-def _plot(data: dict[str, object], out_dir: Path) -> Path | None:
+def _plot(data: dict[str, object], out_dir: Path) -> list[Path]:
+    """climbing_basins.png (final value per start and learner) and climbing_curves.png."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return None
+        return []
     x, y = data["starts_x"], data["starts_y"]
     assert isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
-    for ax, key in zip(axes, ("independent", "magpo"), strict=True):
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, len(LEARNERS), figsize=(13, 4), sharey=True)
+    for ax, key in zip(axes, LEARNERS, strict=True):
         vals = np.asarray(data[key])
         sc = ax.scatter(x[:, 0] + 0.02 * y[:, 1], y[:, 0] + 0.02 * x[:, 1], c=vals, cmap="viridis",
                         vmin=5, vmax=11, s=25)
@@ -224,15 +249,28 @@ def _plot(data: dict[str, object], out_dir: Path) -> Path | None:
         ax.set_xlabel("pi_1(a1) (jittered by pi_2(b2))")
     axes[0].set_ylabel("pi_2(b1) (jittered by pi_1(a2))")
     fig.colorbar(sc, ax=axes, label="final value")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "climbing_basins.png"
-    fig.savefig(path, dpi=100)
+    basins_path = out_dir / "climbing_basins.png"
+    fig.savefig(basins_path, dpi=100)
     plt.close(fig)
-    return path
+    fig, ax = plt.subplots(figsize=(7, 4))
+    curves = data["curves"]
+    assert isinstance(curves, dict)
+    for name, curve in curves.items():
+        ax.plot(np.arange(len(curve)), curve, label=name)
+    ax.set_xscale("symlog")
+    ax.set_xlabel("iteration (MAGPO: outer iteration)")
+    ax.set_ylabel("mean value over the 100 starts")
+    ax.axhline(11, color="grey", ls=":", lw=1)
+    ax.legend()
+    curves_path = out_dir / "climbing_curves.png"
+    fig.savefig(curves_path, dpi=100)
+    plt.close(fig)
+    return [basins_path, curves_path]
 
 
 def run(out_dir: str | Path | None = None) -> ClaimResult:
-    """All checks of the climbing-game claim; with ``out_dir`` also a PNG of the basins (if matplotlib)."""
+    """All checks of the climbing-game claim; with ``out_dir`` also PNGs of the basins and the
+    learning curves (if matplotlib is installed)."""
     game = climbing()
     data = basins(game)
     checks = [*_nash_checks(game), *_optimum_checks(game), *_vertex_checks(game), _basin_check(data)]

@@ -24,6 +24,7 @@ igc_modify and the softmax). Execution is decentralized: agent i acts with α^i_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,11 +32,21 @@ import numpy as np
 from games.dec_pomdp import DecPOMDP
 from games.errors import GameError
 from games.evaluation import agent_occupancies, evaluate
+from games.normal_form import NormalFormGame
 from games.policies import CorrelatedPolicy, StochasticPolicy
 from learners.exact.gradients import Adam, product_gradient, softmax, softmax_vjp
 from learners.exact.igc import DEFAULT_BASE_CAP, igc_modify, igc_modify_vjp
+from learners.exact.independent import batch_q
 
-__all__ = ["AgentMixerConfig", "AgentMixerResult", "joint_factors", "joint_identifiability", "run_agentmixer"]
+__all__ = [
+    "AgentMixerBatchResult",
+    "AgentMixerConfig",
+    "AgentMixerResult",
+    "joint_factors",
+    "joint_identifiability",
+    "run_agentmixer",
+    "run_agentmixer_batch",
+]
 
 RATIO_CAP = 1.0 - 1e-6
 """c: a non-mode action keeps < c times the mode's probability under the joint policy."""
@@ -228,3 +239,55 @@ def joint_identifiability(model: DecPOMDP, result: AgentMixerResult) -> float:
                 kl = (beta * np.log(ratio)).sum(axis=-1)                     # (S, H)
                 total += float((occ[t][i].joint * kl).sum()) / len(result.phi)
     return max(total, 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class AgentMixerBatchResult:
+    """:func:`run_agentmixer_batch` over B starts: values per step (K + 1, B) of the joint policy,
+    the executed sampled product Π_i α_i and its mode; final α_i per agent, each (B, A_i)."""
+
+    joint_values: np.ndarray
+    sampled_values: np.ndarray
+    mode_values: np.ndarray
+    alphas: tuple[np.ndarray, ...]
+
+
+def run_agentmixer_batch(game: NormalFormGame, config: AgentMixerConfig | None = None,
+                         init_logits: Sequence[np.ndarray] | None = None) -> AgentMixerBatchResult:
+    """Tabular AgentMixer on a cooperative one-shot game for B starts at once (one state, K = 1).
+
+    The same dynamics as :func:`run_agentmixer` on ``DecPOMDP.from_normal_form(game)`` (Adam is
+    elementwise, so batching changes nothing), vectorised: β_i = igc_modify(α_i, ε_i), J = E_{Π β_i} R,
+    ∂J/∂β_i = Q_i(β_{-i}), then the chain rule through igc_modify and the softmax.
+    """
+    cfg = config or AgentMixerConfig()
+    reward = game.common_reward("tabular AgentMixer")
+    if init_logits is None or len(init_logits) != game.num_players:
+        raise GameError(f"init_logits needs {game.num_players} arrays of shape (B, A_i)")
+    phi = [np.array(z, dtype=float) for z in init_logits]
+    b = phi[0].shape[0]
+    for i, (z, m) in enumerate(zip(phi, game.num_actions, strict=True)):
+        if z.shape != (b, m) or not np.all(np.isfinite(z)):
+            raise GameError(f"init_logits[{i}] must be finite with shape ({b}, {m}), got {z.shape}")
+    eps = [np.zeros_like(z) for z in phi]
+    opt = Adam(phi + eps, cfg.learning_rate)
+    caps = {"ratio_cap": RATIO_CAP, "base_cap": DEFAULT_BASE_CAP, "base": "scale"}
+
+    def value(pols: list[np.ndarray]) -> np.ndarray:
+        return np.einsum("ba,ba->b", batch_q(reward, pols)[0], pols[0])
+
+    joint, sampled, modes = [], [], []
+    for it in range(cfg.iterations + 1):
+        alphas = [softmax(z) for z in phi]
+        betas = [igc_modify(a, e, **caps) for a, e in zip(alphas, eps, strict=True)]
+        qs = batch_q(reward, betas)
+        joint.append(np.einsum("ba,ba->b", qs[0], betas[0]))
+        sampled.append(value(alphas))
+        modes.append(value([np.eye(a.shape[1])[np.argmax(a, axis=1)] for a in alphas]))
+        if it == cfg.iterations:
+            break
+        back = [igc_modify_vjp(a, e, q, **caps) for a, e, q in zip(alphas, eps, qs, strict=True)]
+        opt.ascend(phi + eps, [softmax_vjp(a, ga) for a, (ga, _) in zip(alphas, back, strict=True)]
+                   + [ge for _, ge in back])
+    return AgentMixerBatchResult(np.array(joint), np.array(sampled), np.array(modes),
+                                 tuple(softmax(z) for z in phi))

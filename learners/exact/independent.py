@@ -192,7 +192,7 @@ def run_independent(game: NormalFormGame, config: IndependentConfig | None = Non
     )
 
 
-def _batch_q(reward: np.ndarray, pols: Sequence[np.ndarray]) -> list[np.ndarray]:
+def batch_q(reward: np.ndarray, pols: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Q_i for a batch: pols[j] has shape (B, A_j); returns (B, A_i) per agent."""
     n = reward.ndim
     out = []
@@ -224,7 +224,7 @@ def run_independent_batch(game: NormalFormGame, config: IndependentConfig | None
 
     def grad(th: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         pols = [softmax(z) for z in th]
-        qs = _batch_q(reward, pols)
+        qs = batch_q(reward, pols)
         v = np.einsum("ba,ba->b", qs[0], pols[0])
         gs = [p * (q - v[:, None]) for p, q in zip(pols, qs, strict=True)]
         return gs, v, np.max([np.abs(g).max(axis=1) for g in gs], axis=0)

@@ -40,7 +40,10 @@ __all__ = [
     "Adam",
     "Factors",
     "ProductGradient",
+    "ProductTables",
+    "joint_tables",
     "product_gradient",
+    "product_tables",
     "softmax",
     "softmax_vjp",
 ]
@@ -126,6 +129,64 @@ def _check_factors(model: DecPOMDP, factors: Factors, horizon: int) -> list[list
     return out
 
 
+@dataclass(frozen=True)
+class ProductTables:
+    """ρ_t(s, h) (S, H_1(t), ..., H_N(t)) and Q_t(s, h, a) (S, H_1(t), ..., A_1, ..., A_N) for t < H."""
+
+    value: float
+    rhos: list[np.ndarray]
+    qs: list[np.ndarray]
+
+
+def joint_tables(model: DecPOMDP, joint: Sequence[np.ndarray], horizon: int,
+                 discount: float = 1.0) -> ProductTables:
+    """ρ and Q of a general joint policy μ_t(a | s, h), ``joint[t]`` of shape (S, H_1(t).., A_1..A_N)."""
+    return _tables(model, int(horizon), discount, joint=[np.asarray(j, dtype=float) for j in joint])
+
+
+def _tables(model: DecPOMDP, horizon: int, discount: float,
+            factors: list[list[np.ndarray]] | None = None,
+            joint: Sequence[np.ndarray] | None = None) -> ProductTables:
+    """Forward ρ and backward Q for either per-agent ``factors`` or a general ``joint`` policy."""
+    n, s_count = model.num_agents, model.num_states
+    acts, obs = model.num_actions, model.num_observations
+    tr = model.transition.reshape(s_count, *acts, s_count)
+    ob = model.observation.reshape(*acts, s_count, *obs)
+    rw = model.reward.reshape(s_count, *acts)
+    L = _Letters(n)
+    pol = L.factors() if factors is not None else f"s{L.hs}{L.acts}"
+
+    def policy(t: int) -> list[np.ndarray]:
+        return [factors[i][t] for i in range(n)] if factors is not None else [joint[t]]  # type: ignore[index]
+
+    def sizes(t: int) -> list[int]:
+        if factors is not None:
+            return [factors[i][t].shape[1] for i in range(n)]
+        return list(joint[t].shape[1:1 + n])  # type: ignore[index]
+
+    step = f"s{L.hs},{pol},s{L.acts}z,{L.acts}z{L.obs}->z{L.extended()}"
+    rho = model.initial.reshape(s_count, *([1] * n))
+    rhos = [rho]
+    for t in range(horizon - 1):
+        nxt = np.einsum(step, rho, *policy(t), tr, ob, optimize=True)
+        rho = nxt.reshape(s_count, *(sizes(t)[i] * acts[i] * obs[i] for i in range(n)))
+        rhos.append(rho)
+    back = f"s{L.acts}z,{L.acts}z{L.obs},z{L.extended()}->s{L.hs}{L.acts}"
+    mean = f"s{L.hs}{L.acts},{pol}->s{L.hs}"
+    qs: list[np.ndarray] = [np.empty(0)] * horizon
+    v_next: np.ndarray | None = None
+    for t in reversed(range(horizon)):
+        sz = sizes(t)
+        q = np.broadcast_to(rw.reshape(s_count, *([1] * n), *acts), (s_count, *sz, *acts)).copy()
+        if v_next is not None:
+            v = v_next.reshape(s_count, *(x for i in range(n) for x in (sz[i], acts[i], obs[i])))
+            q += discount * np.einsum(back, tr, ob, v, optimize=True)
+        qs[t] = q
+        v_next = np.einsum(mean, q, *policy(t), optimize=True)
+    assert v_next is not None
+    return ProductTables(float(model.initial @ v_next.reshape(s_count)), rhos, qs)
+
+
 def product_gradient(model: DecPOMDP, factors: Factors, horizon: int,
                      discount: float = 1.0) -> ProductGradient:
     """J and ∂J/∂β^i_t for μ_t(a | s, h) = Π_i β^i_t(a_i | s, h_i) (module docstring)."""
@@ -134,38 +195,23 @@ def product_gradient(model: DecPOMDP, factors: Factors, horizon: int,
         raise GameError(f"horizon must be >= 1, got {horizon}")
     n, s_count = model.num_agents, model.num_states
     beta = _check_factors(model, factors, horizon)
-    acts, obs = model.num_actions, model.num_observations
-    tr = model.transition.reshape(s_count, *acts, s_count)
-    ob = model.observation.reshape(*acts, s_count, *obs)
-    rw = model.reward.reshape(s_count, *acts)
+    tab = _tables(model, horizon, discount, factors=beta)
     L = _Letters(n)
-    step = (f"s{L.hs},{L.factors()},s{L.acts}z,{L.acts}z{L.obs}->z{L.extended()}")
-    rho = model.initial.reshape(s_count, *([1] * n))
-    rhos = [rho]
-    for t in range(horizon - 1):
-        nxt = np.einsum(step, rho, *(beta[i][t] for i in range(n)), tr, ob, optimize=True)
-        rho = nxt.reshape(s_count, *(beta[i][t].shape[1] * acts[i] * obs[i] for i in range(n)))
-        rhos.append(rho)
-    back = f"s{L.acts}z,{L.acts}z{L.obs},z{L.extended()}->s{L.hs}{L.acts}"
-    mean = f"s{L.hs}{L.acts},{L.factors()}->s{L.hs}"
     grads: list[list[np.ndarray]] = [[np.empty(0)] * horizon for _ in range(n)]
-    v_next: np.ndarray | None = None
-    for t in reversed(range(horizon)):
+    for t in range(horizon):
         sizes = [beta[i][t].shape[1] for i in range(n)]
-        q = np.broadcast_to(rw.reshape(s_count, *([1] * n), *acts), (s_count, *sizes, *acts)).copy()
-        if v_next is not None:
-            v = v_next.reshape(s_count, *(x for i in range(n) for x in (sizes[i], acts[i], obs[i])))
-            q += discount * np.einsum(back, tr, ob, v, optimize=True)
-        weighted = (discount ** t) * rhos[t].reshape(s_count, *sizes, *([1] * n)) * q
+        weighted = (discount ** t) * tab.rhos[t].reshape(s_count, *sizes, *([1] * n)) * tab.qs[t]
         for i in range(n):
             spec = f"s{L.hs}{L.acts},{L.factors(skip=i)}->s{L.h[i]}{L.a[i]}"
             others = [beta[j][t] for j in range(n) if j != i]
             grads[i][t] = np.einsum(spec, weighted, *others, optimize=True)
-        v_next = np.einsum(mean, q, *(beta[i][t] for i in range(n)), optimize=True)
-    assert v_next is not None
-    value = float(model.initial @ v_next.reshape(s_count))
-    reach = [[r.sum(axis=tuple(k for k in range(n + 1) if k != 1 + i)) for r in rhos] for i in range(n)]
-    return ProductGradient(value, grads, reach)
+    reach = [[r.sum(axis=tuple(k for k in range(n + 1) if k != 1 + i)) for r in tab.rhos] for i in range(n)]
+    return ProductGradient(tab.value, grads, reach)
+
+
+def product_tables(model: DecPOMDP, factors: Factors, horizon: int, discount: float = 1.0) -> ProductTables:
+    """ρ and Q of a state-conditioned product policy (the tables behind :func:`product_gradient`)."""
+    return _tables(model, int(horizon), discount, factors=_check_factors(model, factors, int(horizon)))
 
 
 class Adam:

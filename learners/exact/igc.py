@@ -153,7 +153,7 @@ def igc_modify(alpha: np.ndarray, logits: np.ndarray, *, ratio_cap: float = DEFA
 
 def igc_modify_vjp(alpha: np.ndarray, logits: np.ndarray, grad_beta: np.ndarray, *,
                    ratio_cap: float = DEFAULT_RATIO_CAP, base_cap: float = DEFAULT_BASE_CAP,
-                   base: str = "scale") -> tuple[np.ndarray, np.ndarray]:
+                   base: str = "clip") -> tuple[np.ndarray, np.ndarray]:
     """(∂L/∂α, ∂L/∂ε) from ∂L/∂β for β = :func:`igc_modify` (α, ε): the exact reverse-mode chain rule.
 
     With x_j = b_j + ε_j, r_j = c σ(x_j) (j ≠ k), β = r / Σr: ∂L/∂r_j = (g_j − ⟨g, β⟩) / Σr;
@@ -162,9 +162,14 @@ def igc_modify_vjp(alpha: np.ndarray, logits: np.ndarray, grad_beta: np.ndarray,
     index is piecewise constant). σ(1 − σ) / (u(1 − u)) = e^ε / (1 − u + u e^ε)² is used in that
     stable form (finite at u = 0, i.e. α_j = 0).
     """
-    alpha = np.asarray(alpha, dtype=float)
+    alpha = _check_distribution(alpha)
     logits = np.asarray(logits, dtype=float)
     g = np.asarray(grad_beta, dtype=float)
+    if logits.shape != alpha.shape or g.shape != alpha.shape:
+        raise GameError(f"logits {logits.shape} and grad_beta {g.shape} must have alpha's shape "
+                        f"{alpha.shape}")
+    if not (np.all(np.isfinite(logits)) and np.all(np.isfinite(g))):
+        raise GameError("logits and grad_beta must be finite")
     cap, base_cap = _check_caps(ratio_cap, base_cap)
     k, b = _base(alpha, cap, base_cap, base)
     x = b + logits

@@ -32,13 +32,15 @@ def test_climbing_passes_with_its_numbers(result: ClaimResult) -> None:
     assert cce["max_welfare"] == pytest.approx(22.0, abs=1e-9)
     assert ce["min_welfare"] == pytest.approx(ce["lp_min"], abs=1e-6)
     basins = checks["dynamics/basins"].measured
-    for learner in ("independent", "magpo"):
+    for learner in ("independent", "agentmixer", "magpo"):
         total = sum(float(basins[f"{learner}_{k}"]) for k in ("11", "7", "6", "5", "other"))
         assert total == pytest.approx(1.0, abs=1e-12)
     assert basins["independent_11"] < 0.5
     # measured with lr 0.5 and 3000 exact steps from the 10 x 10 grid (pinned)
     assert (basins["independent_11"], basins["independent_7"], basins["independent_6"]) == (0.15, 0.42, 0.43)
     assert (basins["magpo_11"], basins["magpo_7"]) == (0.16, 0.84)
+    # tabular AgentMixer, Adam lr 0.1, 3000 exact steps, value of the executed mode (pinned)
+    assert (basins["agentmixer_11"], basins["agentmixer_7"], basins["agentmixer_6"]) == (0.22, 0.64, 0.1)
     assert basins["starts"] == 100
 
 
@@ -74,3 +76,4 @@ def test_plot_is_optional(tmp_path) -> None:
     pytest.importorskip("matplotlib")
     claim.run(out_dir=tmp_path)
     assert (tmp_path / "climbing_basins.png").exists()
+    assert (tmp_path / "climbing_curves.png").exists()

@@ -70,6 +70,12 @@ def test_magpo_passes_with_its_numbers() -> None:
     assert fwd["V_0"] == pytest.approx(0.7823, abs=1e-12)
     assert fwd["V_1_forward"] == pytest.approx(-4.25, abs=1e-9)
     assert fwd["V_1_reverse"] >= fwd["V_0"]
+    trust = checks["dec/reverse_trust_region"].measured
+    assert trust["min_value_step"] >= -1e-10 and trust["runs"] == 15
+    assert trust["min_state_surrogate_gap"] < 0  # a decentralized learner cannot improve at every state
+    free = checks["dec/reverse_without_trust_region"].measured
+    assert free["V_k"] == pytest.approx(-5.2545032, abs=1e-6)
+    assert free["V_k+1"] == pytest.approx(-28.961017, abs=1e-5)
 
 
 def test_claim_result_fails_when_a_check_fails() -> None:
@@ -110,14 +116,22 @@ def test_cli_verify_writes_report_and_returns_zero(tmp_path: Path,
     assert "Overall: **PASS**" in report and "## igc: PASS" in report
 
 
-def test_cli_verify_json_all(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_verify_json_all(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentmixer import cli_verify
+    from verification import theorem2
+
+    small = theorem2.INSTANCES[2:3]  # coordination only: the full run has its own test
+    monkeypatch.setitem(cli_verify.CLAIMS, "theorem2", lambda: theorem2.run(100, small))
     args = _parser().parse_args(["verify", "--json", "--out", str(tmp_path)])
     assert args.claim == "all"
     assert args.func(args) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["passed"] is True
-    assert [c["claim"] for c in payload["claims"]] == ["theorem1", "igc", "magpo", "climbing"]
-    assert (tmp_path / "report.md").exists()
+    assert [c["claim"] for c in payload["claims"]] == ["theorem1", "theorem2", "igc", "magpo", "climbing"]
+    report = (tmp_path / "report.md").read_text()
+    assert "![climbing_basins](climbing_basins.png)" in report
+    assert (tmp_path / "climbing_basins.png").exists() and (tmp_path / "climbing_curves.png").exists()
 
 
 def test_cli_verify_returns_one_on_failure(monkeypatch: pytest.MonkeyPatch,
@@ -129,8 +143,8 @@ def test_cli_verify_returns_one_on_failure(monkeypatch: pytest.MonkeyPatch,
     assert "overall: FAIL" in capsys.readouterr().out
 
 
-def test_unimplemented_claims_are_not_choices() -> None:
+def test_unknown_claims_are_not_choices() -> None:
     parser = _parser()
-    for name in ("theorem2",):
+    for name in ("theorem3", "thm2"):
         with pytest.raises(SystemExit):
             parser.parse_args(["verify", name])

@@ -1,0 +1,294 @@
+"""The interface every neural training algorithm implements, the PPO update they share, and the
+algorithm registry (the extension point for HAPPO, MAT, MAGPO, ...: a new file that defines a
+config dataclass and a subclass decorated with :func:`register`).
+
+PPO (Schulman et al. 2017, Eq. 7) with the MAPPO practicalities of Yu et al. (NeurIPS 2022):
+a centralized critic V(s) regressing value-normalised GAE(γ, λ) targets, advantage normalisation,
+optional value clipping, an entropy bonus, global grad-norm clipping and Adam. Subclasses provide
+:meth:`PPOAlgorithm.policy_loss` (their surrogate and entropy) and :meth:`Algorithm.act`.
+
+An algorithm keeps a per-copy *carry* (a dict of tensors with leading axis B, e.g. the actors'
+GRU state ``"hidden"`` or the AgentMixer episode seed ``"omega"``) that the trainer threads from
+step to step and checkpoints; ``starts`` (B,) marks copies whose episode begins at this step.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from games.envs import BatchedEnv
+from games.errors import GameError
+from learners.neural.actors import ActorOutput, Actors
+from learners.neural.buffer import Rollout, minibatch_indices
+from learners.neural.critic import CentralCritic, CriticConfig
+from learners.neural.normalizer import ValueNormalizer
+
+__all__ = ["ALGORITHMS", "Algorithm", "EnvSpec", "NonFiniteError", "PPOAlgorithm", "PPOConfig", "StepOutput",
+           "clipped_surrogate", "register", "run_actors", "seed_all"]
+
+
+class NonFiniteError(ArithmeticError):
+    """Raised by an update that met a NaN / inf loss or gradient (the trainer turns it into
+    :class:`~learners.neural.errors.TrainingDiverged`)."""
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """What an algorithm needs to know about a :class:`~games.envs.BatchedEnv`."""
+
+    num_agents: int
+    obs_dim: int
+    state_dim: int
+    num_actions: tuple[int, ...]
+    episode_limit: int
+
+    @classmethod
+    def from_env(cls, env: BatchedEnv) -> EnvSpec:
+        return cls(int(env.num_agents), int(env.obs_dim), int(env.state_dim),
+                   tuple(int(a) for a in env.num_actions), int(env.episode_limit))
+
+
+@dataclass(frozen=True, eq=False)
+class StepOutput:
+    """What :meth:`Algorithm.act` returns for one step of B copies.
+
+    Attributes:
+        actions: (B, N) long.
+        log_prob: (B, N) per-agent log-probabilities under the acting policy.
+        value: (B,) V(s), denormalised.
+        carry: the new per-copy carry.
+        extras: (B, ...) tensors to store in :attr:`Rollout.extras`.
+    """
+
+    actions: Tensor
+    log_prob: Tensor
+    value: Tensor
+    carry: dict[str, Tensor]
+    extras: dict[str, Tensor] = field(default_factory=dict)
+
+
+def run_actors(actors: Actors, obs: Tensor, hidden0: Tensor, starts: Tensor) -> ActorOutput:
+    """The actors' outputs over a (T, B) sequence, resetting the hidden state at episode starts."""
+    if not actors.config.recurrent:
+        out, _ = actors(obs)
+        return out
+    out, _ = actors.unroll(obs, hidden0, reset=starts)
+    return out
+
+
+class Algorithm(abc.ABC):
+    """A CTDE learner: acts during collection, updates from a :class:`Rollout`, and executes
+    decentrally (the individual actors ``self.actors`` alone) for evaluation."""
+
+    name: ClassVar[str] = ""
+    config_class: ClassVar[type] = object
+    actors: Actors
+
+    def __init__(self, spec: EnvSpec, config: Any) -> None:
+        self.spec = spec
+        self.config = config
+        self.progress = 0.0
+
+    # -------------------------------------------------------------- collection
+    def initial_carry(self, num_envs: int) -> dict[str, Tensor]:
+        """The carry at the start of training (B copies)."""
+        return {"hidden": self.actors.initial_hidden(num_envs)}
+
+    def begin_rollout(self, progress: float) -> None:
+        """Called before each collection with the fraction of training done (for schedules)."""
+        self.progress = float(progress)
+
+    @abc.abstractmethod
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
+        """Sample the behaviour policy's joint action (no gradients)."""
+
+    @abc.abstractmethod
+    def value(self, state: Tensor) -> Tensor:
+        """V(s) denormalised, (B,), for bootstrapping the last step of a rollout."""
+
+    @torch.no_grad()
+    def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
+                          generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """Execution: each agent's action from its own observation (history) only; (B, N), hidden.
+
+        ``deterministic`` takes each actor's argmax (first maximum); else samples with ``generator``.
+        """
+        out, hidden = self.actors(obs, hidden)
+        assert out.logits is not None
+        if deterministic:
+            return out.logits.argmax(dim=-1), hidden
+        probs = torch.softmax(out.logits, dim=-1)
+        flat = probs.reshape(-1, probs.shape[-1])
+        actions = torch.multinomial(flat, 1, generator=generator).reshape(probs.shape[:-1])
+        return actions, hidden
+
+    # -------------------------------------------------------------- learning
+    @abc.abstractmethod
+    def update(self, batch: Rollout) -> dict[str, float]:
+        """Learn from one rollout; returns scalar metrics. Raises :class:`NonFiniteError`."""
+
+    # -------------------------------------------------------------- persistence
+    modules: nn.ModuleDict
+    optimizers: dict[str, torch.optim.Optimizer]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Parameters, buffers (value normaliser) and optimizer states."""
+        return {"modules": self.modules.state_dict(),
+                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                "progress": self.progress}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.modules.load_state_dict(state["modules"])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        self.progress = float(state.get("progress", 0.0))
+
+    def non_finite_parameters(self) -> list[str]:
+        """Names of parameters or buffers holding NaN / inf (empty when all are finite)."""
+        named = [*self.modules.named_parameters(), *self.modules.named_buffers()]
+        return [n for n, p in named if p.is_floating_point() and not bool(torch.isfinite(p).all())]
+
+
+ALGORITHMS: dict[str, type[Algorithm]] = {}
+"""name -> Algorithm subclass; filled by :func:`register` when the algorithm modules import."""
+
+
+def register(cls: type[Algorithm]) -> type[Algorithm]:
+    """Class decorator adding ``cls`` to :data:`ALGORITHMS` under ``cls.name``."""
+    if not cls.name or (cls.name in ALGORITHMS and ALGORITHMS[cls.name] is not cls):
+        raise GameError(f"algorithm name {cls.name!r} is empty or taken")
+    ALGORITHMS[cls.name] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Hyper-parameters shared by the PPO-family algorithms.
+
+    Attributes:
+        lr: Adam learning rate.
+        epochs: passes over each rollout.
+        num_minibatches: minibatches per epoch (split over environment copies).
+        clip: PPO clip range ε.
+        entropy_coef: entropy bonus weight.
+        value_coef: value loss weight.
+        clip_value: clip the value update to ±``clip`` around the old prediction (MAPPO).
+        value_norm: normalise value targets with a running mean / std.
+        normalize_advantages: standardise advantages over each rollout.
+        max_grad_norm: global gradient-norm clip.
+        gamma, gae_lambda: discount and GAE λ.
+        critic: architecture of the centralized critic V(s).
+    """
+
+    lr: float = 5e-4
+    epochs: int = 4
+    num_minibatches: int = 1
+    clip: float = 0.2
+    entropy_coef: float = 0.01
+    value_coef: float = 0.5
+    clip_value: bool = False
+    value_norm: bool = True
+    normalize_advantages: bool = True
+    max_grad_norm: float = 10.0
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    critic: CriticConfig = field(default_factory=CriticConfig)
+
+    def __post_init__(self) -> None:
+        if not (self.lr > 0 and self.epochs >= 1 and self.num_minibatches >= 1 and self.clip > 0):
+            raise GameError("need lr > 0, epochs >= 1, num_minibatches >= 1 and clip > 0")
+        if not (0.0 <= self.gamma <= 1.0 and 0.0 <= self.gae_lambda <= 1.0):
+            raise GameError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma}, {self.gae_lambda}")
+        if not self.max_grad_norm > 0:
+            raise GameError(f"max_grad_norm must be positive, got {self.max_grad_norm}")
+
+
+def clipped_surrogate(log_ratio: Tensor, adv: Tensor, clip: float) -> tuple[Tensor, Tensor]:
+    """PPO's clipped objective as a loss (mean of -min(r A, clip(r) A)) and the clip fraction."""
+    ratio = torch.exp(log_ratio)
+    surr = torch.minimum(ratio * adv, ratio.clamp(1.0 - clip, 1.0 + clip) * adv)
+    return -surr.mean(), ((ratio - 1.0).abs() > clip).float().mean()
+
+
+class PPOAlgorithm(Algorithm):
+    """Shared PPO machinery: a centralized critic, value normaliser and the update loop."""
+
+    config: PPOConfig
+
+    def _build_critic(self) -> None:
+        self.critic = CentralCritic(self.spec.state_dim, self.config.critic)
+        self.normalizer = ValueNormalizer()
+
+    def value(self, state: Tensor) -> Tensor:
+        with torch.no_grad():
+            return self.normalizer.denormalize(self.critic(state))
+
+    @abc.abstractmethod
+    def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
+        """The actor-side loss on a minibatch (uses ``mb.advantages``), with metrics."""
+
+    def value_loss(self, mb: Rollout) -> Tensor:
+        """0.5 (V(s) - target)², targets and old values normalised; clipped when configured."""
+        assert mb.returns is not None
+        target = self.normalizer.normalize(mb.returns)
+        pred = self.critic(mb.state)
+        loss = (pred - target) ** 2
+        if self.config.clip_value:
+            old = self.normalizer.normalize(mb.values)
+            clipped = old + (pred - old).clamp(-self.config.clip, self.config.clip)
+            loss = torch.maximum(loss, (clipped - target) ** 2)
+        return 0.5 * loss.mean()
+
+    def extra_update(self, batch: Rollout) -> dict[str, float]:
+        """Hook run after the PPO epochs (e.g. AIL's distillation); default: nothing."""
+        return {}
+
+    def update(self, batch: Rollout) -> dict[str, float]:
+        cfg = self.config
+        batch.finish(cfg.gamma, cfg.gae_lambda)
+        assert batch.advantages is not None and batch.returns is not None
+        if cfg.value_norm:
+            self.normalizer.update(batch.returns)
+        if cfg.normalize_advantages:
+            adv = batch.advantages
+            batch.advantages = (adv - adv.mean()) / (adv.std(unbiased=False) + 1e-8)
+        params = [p for g in self.optimizers["ppo"].param_groups for p in g["params"]]
+        sums: dict[str, float] = {}
+        count = 0
+        for _ in range(cfg.epochs):
+            for idx in minibatch_indices(batch.num_envs, cfg.num_minibatches):
+                mb = batch.env_slice(idx)
+                pi_loss, metrics = self.policy_loss(mb)
+                v_loss = self.value_loss(mb)
+                loss = pi_loss + cfg.value_coef * v_loss
+                if not bool(torch.isfinite(loss)):
+                    raise NonFiniteError(f"non-finite loss (policy {float(pi_loss)}, value {float(v_loss)})")
+                self.optimizers["ppo"].zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                if not bool(torch.isfinite(grad_norm)):
+                    raise NonFiniteError(f"non-finite gradient norm {float(grad_norm)}")
+                self.optimizers["ppo"].step()
+                metrics = {**metrics, "policy_loss": pi_loss.detach(), "value_loss": v_loss.detach(),
+                           "grad_norm": grad_norm.detach()}
+                for k, v in metrics.items():
+                    sums[k] = sums.get(k, 0.0) + float(v)
+                count += 1
+        out = {k: v / count for k, v in sums.items()}
+        out.update(self.extra_update(batch))
+        return out
+
+
+def seed_all(seed: int) -> None:
+    """Seed python ``random``, numpy's global generator and torch."""
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - the global stream is checkpointed too
+    torch.manual_seed(seed)

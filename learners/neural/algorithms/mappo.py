@@ -1,0 +1,76 @@
+"""MAPPO (Yu, Velu, Vinitsky, Gao, Wang, Bayen & Wu, NeurIPS 2022): decentralized categorical
+actors π^i(a^i | o^i) (:class:`~learners.neural.actors.Actors`, shared parameters by default) and a
+centralized critic V(s), trained by PPO with one importance ratio per agent:
+
+    L = -1/N Σ_i E[min(r_i Â, clip(r_i, 1 ± ε) Â)] - c_H 1/N Σ_i H(π^i) + c_V L_V,
+    r_i = π^i(a^i | o^i) / π^i_old(a^i | o^i)
+
+(Yu et al. 2022, Eq. 1 and Appendix A; Â the team advantage shared by all agents). Collection
+and execution both use the actors alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+from torch.distributions import Categorical
+
+from learners.neural.actors import ActorConfig, Actors
+from learners.neural.algorithms.base import (
+    EnvSpec,
+    PPOAlgorithm,
+    PPOConfig,
+    StepOutput,
+    clipped_surrogate,
+    register,
+    run_actors,
+)
+from learners.neural.buffer import Rollout
+
+__all__ = ["MAPPO", "MAPPOConfig"]
+
+
+@dataclass(frozen=True)
+class MAPPOConfig(PPOConfig):
+    """MAPPO = the PPO settings plus the actors' architecture."""
+
+    actor: ActorConfig = field(default_factory=ActorConfig)
+
+
+@register
+class MAPPO(PPOAlgorithm):
+    """Decentralized actors + centralized critic, per-agent PPO ratios."""
+
+    name = "mappo"
+    config_class = MAPPOConfig
+    config: MAPPOConfig
+
+    def __init__(self, spec: EnvSpec, config: MAPPOConfig) -> None:
+        super().__init__(spec, config)
+        self.actors = Actors(spec.num_agents, spec.obs_dim, spec.num_actions, config=config.actor)
+        self._build_critic()
+        self.modules = nn.ModuleDict({"actors": self.actors, "critic": self.critic,
+                                      "normalizer": self.normalizer})
+        params = [*self.actors.parameters(), *self.critic.parameters()]
+        self.optimizers = {"ppo": torch.optim.Adam(params, lr=config.lr, eps=1e-5)}
+
+    @torch.no_grad()
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
+        out, hidden = self.actors(obs, carry["hidden"], reset=starts)
+        dist = Categorical(logits=out.logits, validate_args=False)
+        actions = dist.sample()
+        return StepOutput(actions, dist.log_prob(actions), self.value(state), {"hidden": hidden})
+
+    def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
+        assert mb.advantages is not None
+        out = run_actors(self.actors, mb.obs, mb.carry0["hidden"], mb.starts)
+        dist = Categorical(logits=out.logits, validate_args=False)
+        log_ratio = dist.log_prob(mb.actions) - mb.log_prob  # (T, B, N)
+        adv = mb.advantages[..., None].expand_as(log_ratio)
+        surrogate, clip_frac = clipped_surrogate(log_ratio, adv, self.config.clip)
+        entropy = dist.entropy().mean()
+        loss = surrogate - self.config.entropy_coef * entropy
+        return loss, {"entropy": entropy.detach(), "clip_frac": clip_frac,
+                      "approx_kl": ((torch.exp(log_ratio) - 1) - log_ratio).mean().detach()}

@@ -1,0 +1,73 @@
+"""Decentralized evaluation of a trained CTDE algorithm (AgentMixer, Li, Zhao, Wu & Pajarinen,
+AAAI 2025, Sec. 4: execution uses the individual actors alone — no Policy Modifier, no state, no ω).
+
+:func:`evaluate_decentralized` plays the first episode of every copy of an evaluation environment
+(one copy per episode) with each agent acting from its own observation history through
+:meth:`~learners.neural.algorithms.base.Algorithm.act_decentralized`, deterministically (argmax)
+or sampled, and returns the mean undiscounted return. :func:`evaluate_run` does this for the last
+checkpoint of a run directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from games.envs import BatchedEnv, make_env
+from learners.neural.algorithms import Algorithm, EnvSpec, build_algorithm
+from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
+
+__all__ = ["EVAL_SEED_OFFSET", "evaluate_decentralized", "evaluate_run", "to_tensor"]
+
+EVAL_SEED_OFFSET = 1_000_003
+"""The evaluation environment and sampler use seed + this, apart from the training streams."""
+
+
+def to_tensor(x: np.ndarray) -> torch.Tensor:
+    """A float32 tensor copy of ``x`` (environment arrays may be read-only views)."""
+    return torch.from_numpy(np.array(x, dtype=np.float32))
+
+
+def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool,
+                           generator: torch.Generator | None = None) -> tuple[float, np.ndarray]:
+    """Mean return of the first episode of each of the ``env.num_envs`` copies, and the returns.
+
+    The environment is reset (continuing its own generator) and its first episodes are played out;
+    the algorithm's actors see only the per-agent observations.
+    """
+    ts = env.reset()
+    obs = to_tensor(ts.obs)
+    hidden: torch.Tensor | None = algo.actors.initial_hidden(env.num_envs)
+    returns = np.full(env.num_envs, np.nan)
+    finished = np.zeros(env.num_envs, dtype=bool)
+    for _ in range(env.episode_limit):
+        actions, hidden = algo.act_decentralized(obs, hidden, deterministic, generator)
+        ts = env.step(actions.numpy())
+        newly = ts.done & ~finished
+        returns[newly] = ts.episode_return[newly]
+        finished |= ts.done
+        if finished.all():
+            break
+        obs = to_tensor(ts.obs)
+    return float(returns.mean()), returns
+
+
+def evaluate_run(run_dir: str | Path, episodes: int | None = None) -> dict[str, Any]:
+    """Load ``run_dir``'s last checkpoint and evaluate it decentrally (deterministic and sampled)
+    on a fresh evaluation environment seeded as in training."""
+    run_dir = Path(run_dir)
+    ckpt = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    cfg = ckpt["config"]
+    n = int(episodes if episodes is not None else cfg["eval_episodes"])
+    env = make_env(cfg["env"], n, seed=cfg["seed"] + EVAL_SEED_OFFSET, horizon=cfg.get("horizon"))
+    algo = build_algorithm(cfg["algo"], EnvSpec.from_env(env), cfg["algo_config"])
+    algo.load_state_dict(ckpt["algo"])
+    generator = torch.Generator().manual_seed(cfg["seed"] + EVAL_SEED_OFFSET)
+    det, det_all = evaluate_decentralized(algo, env, True, generator)
+    sampled, _ = evaluate_decentralized(algo, env, False, generator)
+    return {"run_dir": str(run_dir), "algo": cfg["algo"], "env": cfg["env"], "update": ckpt["update"],
+            "env_steps": ckpt["env_steps"], "episodes": n, "deterministic_return": det,
+            "sampled_return": sampled, "deterministic_returns": det_all.tolist()}

@@ -1,0 +1,84 @@
+"""Run-directory logging of :mod:`learners.neural.trainer`: ``metrics.csv``, TensorBoard and a
+one-line progress display on stderr.
+
+``metrics.csv`` has one row per update with a fixed column order (the first row's keys); floats
+are written with ``repr`` so they round-trip exactly (resume tests compare rows as text). Wall-clock
+quantities (steps/s) go to TensorBoard and the progress line only, never to the CSV, so the CSV of
+a resumed run equals that of an uninterrupted one. TensorBoard (``torch.utils.tensorboard``) is
+imported lazily and skipped with a warning when the ``tensorboard`` package is missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MetricsLog", "format_progress", "open_tensorboard", "show_progress"]
+
+
+class MetricsLog:
+    """Appends rows to ``run_dir/metrics.csv``; :meth:`rewrite` resets it to given rows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.columns: list[str] | None = None
+
+    def rewrite(self, rows: list[dict[str, Any]]) -> None:
+        """Replace the file by exactly ``rows`` (atomically)."""
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self.columns = list(rows[0]) if rows else None
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            if self.columns is not None:
+                writer = csv.writer(fh)
+                writer.writerow(self.columns)
+                writer.writerows([[_fmt(r.get(c)) for c in self.columns] for r in rows])
+        os.replace(tmp, self.path)
+
+    def append(self, row: dict[str, Any]) -> None:
+        new = self.columns is None
+        if new:
+            self.columns = list(row)
+        assert self.columns is not None
+        with open(self.path, "w" if new else "a", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            if new:
+                writer.writerow(self.columns)
+            writer.writerow([_fmt(row.get(c)) for c in self.columns])
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def open_tensorboard(run_dir: Path, purge_step: int | None) -> Any:
+    """A SummaryWriter on ``run_dir`` (dropping events after ``purge_step`` on resume), or None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as exc:  # tensorboard not installed
+        warnings.warn(f"TensorBoard logging skipped: {exc}", stacklevel=2)
+        return None
+    return SummaryWriter(log_dir=str(run_dir), purge_step=purge_step)
+
+
+def format_progress(update: int, total: int, env_steps: int, sps: float, det: float | None,
+                    sampled: float | None) -> str:
+    """The progress line (no newline)."""
+    text = f"update {update}/{total} | {env_steps} steps | {sps:,.0f} steps/s"
+    if det is not None and not math.isnan(det):
+        text += f" | eval det {det:.3f} sampled {sampled:.3f}"
+    return text
+
+
+def show_progress(text: str, final: bool = False) -> None:
+    """Overwrite the current stderr line with ``text`` (newline when ``final``)."""
+    sys.stderr.write("\r" + text.ljust(100) + ("\n" if final else ""))
+    sys.stderr.flush()

@@ -1,0 +1,294 @@
+"""One training loop for every neural CTDE algorithm (:mod:`learners.neural.algorithms`):
+collect T steps x B copies -> update -> evaluate decentrally -> log -> checkpoint.
+
+CTDE as in AgentMixer (Li, Zhao, Wu & Pajarinen, AAAI 2025) and MAPPO (Yu et al. NeurIPS 2022):
+collection may use the state and the centralized parts of the learner; **evaluation executes
+decentrally** (:mod:`learners.neural.evaluate`: the individual actors alone, deterministic and
+sampled) on a separate evaluation environment with its own seed. A run directory holds
+``config.yaml`` (the resolved config and the package version), ``metrics.csv``, TensorBoard events
+and ``checkpoint.pt`` (:mod:`learners.neural.checkpoint`). Resuming from a checkpoint continues
+bit for bit on CPU. A NaN / inf loss, gradient or parameter raises
+:class:`~learners.neural.errors.TrainingDiverged` before anything is checkpointed, so the last good
+checkpoint survives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from games.envs import BatchedEnv, make_env
+from learners.neural.algorithms import (
+    Algorithm,
+    EnvSpec,
+    algorithm_class,
+    build_algorithm,
+    resolve_algo_config,
+)
+from learners.neural.algorithms.base import NonFiniteError, seed_all
+from learners.neural.buffer import Rollout
+from learners.neural.checkpoint import (
+    CHECKPOINT_NAME,
+    capture_rng,
+    load_checkpoint,
+    restore_rng,
+    save_checkpoint,
+)
+from learners.neural.config_io import apply_override, from_dict, to_dict
+from learners.neural.errors import ConfigError, TrainingDiverged
+from learners.neural.evaluate import EVAL_SEED_OFFSET, evaluate_decentralized, to_tensor
+from learners.neural.run_log import MetricsLog, format_progress, open_tensorboard, show_progress
+
+__all__ = ["TrainConfig", "TrainResult", "collect", "load_run_config", "make_config", "train"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run.
+
+    Attributes:
+        algo: registered algorithm name (``agentmixer``, ``mappo``, ``ail``).
+        env: :func:`games.envs.make_env` name or ``.dpomdp`` path.
+        seed: seeds python, numpy, torch and the environments.
+        total_steps: environment transitions summed over copies (rounded up to whole rollouts).
+        num_envs: B, parallel copies.
+        rollout_len: T, steps per copy per update.
+        eval_every: evaluate every this many updates (and after the last); 0: only after the last.
+        eval_episodes: episodes per evaluation (= copies of the evaluation environment).
+        checkpoint_every: checkpoint every this many updates (and after the last).
+        out: the run directory ("" -> ``runs/<algo>_<env>_s<seed>``).
+        horizon: episode horizon for Dec-POMDPs that set none (``.dpomdp`` files).
+        progress: show the one-line progress display on stderr.
+        tensorboard: also log to TensorBoard.
+        threads: ``torch.set_num_threads`` for the run (0: leave torch's default). One thread is
+            the fastest for these small networks (multi-threaded tiny matmuls are dominated by
+            synchronisation) and keeps CPU results reproducible.
+        algo_config: the algorithm's own config (its dataclass as a dict; defaults filled in).
+    """
+
+    algo: str = "agentmixer"
+    env: str = "climbing"
+    seed: int = 0
+    total_steps: int = 50_000
+    num_envs: int = 64
+    rollout_len: int = 8
+    eval_every: int = 10
+    eval_episodes: int = 32
+    checkpoint_every: int = 10
+    out: str = ""
+    horizon: int | None = None
+    progress: bool = False
+    tensorboard: bool = True
+    threads: int = 1
+    algo_config: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("total_steps", "num_envs", "rollout_len", "eval_episodes", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.eval_every < 0 or self.threads < 0:
+            raise ConfigError(f"eval_every and threads must be >= 0, got {self.eval_every}, {self.threads}")
+        algorithm_class(self.algo)
+
+    @property
+    def run_dir(self) -> Path:
+        if self.out:
+            return Path(self.out)
+        name = f"{self.algo}_{Path(self.env).name}_s{self.seed}"
+        return Path("runs") / re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+
+    @property
+    def num_updates(self) -> int:
+        return math.ceil(self.total_steps / (self.num_envs * self.rollout_len))
+
+
+def make_config(data: dict[str, Any] | None = None,
+                overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """A validated :class:`TrainConfig` from a dict (e.g. YAML) and ``key=value`` overrides.
+
+    Override keys are TrainConfig fields, ``algo_config.<field>[.<sub>]``, or a bare field of the
+    algorithm's config (``lr=1e-3`` means ``algo_config.lr=1e-3``). Unknown keys raise ConfigError.
+    """
+    data = dict(data or {})
+    data["algo_config"] = dict(data.get("algo_config") or {})
+    top = {f.name for f in dataclasses.fields(TrainConfig)}
+    for assignment in overrides:
+        key = assignment.split("=", 1)[0].strip()
+        head = key.split(".")[0]
+        if head not in top:
+            algo = data.get("algo", TrainConfig.algo)
+            algo_fields = {f.name for f in dataclasses.fields(algorithm_class(algo).config_class)}
+            if head not in algo_fields:
+                raise ConfigError(f"unknown config key {key!r} (not a train setting nor a field of "
+                                  f"{algo!r}'s config; see config.yaml of a run)")
+            assignment = "algo_config." + assignment.strip()
+        apply_override(data, assignment)
+    cfg = from_dict(TrainConfig, data)
+    return dataclasses.replace(cfg, algo_config=resolve_algo_config(cfg.algo, cfg.algo_config))
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns: the run directory, counters and every metrics row."""
+
+    run_dir: Path
+    updates: int
+    env_steps: int
+    rows: list[dict[str, Any]]
+
+    @property
+    def last_eval(self) -> dict[str, float]:
+        for row in reversed(self.rows):
+            if not math.isnan(row["eval_det_return"]):
+                return {"deterministic": row["eval_det_return"], "sampled": row["eval_sampled_return"]}
+        return {}
+
+
+def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int) -> tuple[Rollout, list[float]]:
+    """Run ``steps`` steps in every copy from the rollout position ``pos`` (updated in place)."""
+    carry0 = pos["carry"]
+    keys = ("obs", "state", "actions", "log_prob", "rewards", "dones", "starts", "values")
+    buf: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
+    extras: dict[str, list[torch.Tensor]] = {}
+    finished: list[float] = []
+    for _ in range(steps):
+        out = algo.act(pos["obs"], pos["state"], pos["carry"], pos["starts"])
+        ts = env.step(out.actions.numpy())
+        for k, v in (("obs", pos["obs"]), ("state", pos["state"]), ("actions", out.actions),
+                     ("log_prob", out.log_prob), ("starts", pos["starts"]), ("values", out.value),
+                     ("rewards", torch.from_numpy(np.array(ts.reward, dtype=np.float32))),
+                     ("dones", torch.from_numpy(np.array(ts.done, dtype=bool)))):
+            buf[k].append(v)
+        for k, v in out.extras.items():
+            extras.setdefault(k, []).append(v)
+        finished += ts.episode_return[ts.done].tolist()
+        pos.update(obs=to_tensor(ts.obs), state=to_tensor(ts.state), carry=out.carry,
+                   starts=buf["dones"][-1])
+    stacked = {k: torch.stack(v) for k, v in buf.items()}
+    batch = Rollout(**stacked, last_value=algo.value(pos["state"]), carry0=carry0,
+                    extras={k: torch.stack(v) for k, v in extras.items()})
+    return batch, finished
+
+
+def _check_finite(algo: Algorithm, metrics: dict[str, float]) -> str | None:
+    bad = [k for k, v in metrics.items() if not math.isfinite(v)]
+    if bad:
+        return f"non-finite metrics {bad}"
+    params = algo.non_finite_parameters()
+    return f"non-finite parameters {params[:5]}" if params else None
+
+
+def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None) -> TrainResult:
+    """Train ``cfg`` (or continue its run directory's checkpoint with ``resume``).
+
+    ``max_updates`` stops this call after that many updates (writing a checkpoint), as if killed
+    and checkpointed there; a later ``resume`` continues the same run.
+    """
+    run_dir = cfg.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / CHECKPOINT_NAME
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    seed_all(cfg.seed)
+    env = make_env(cfg.env, cfg.num_envs, seed=cfg.seed, horizon=cfg.horizon)
+    eval_env = make_env(cfg.env, cfg.eval_episodes, seed=cfg.seed + EVAL_SEED_OFFSET, horizon=cfg.horizon)
+    algo = build_algorithm(cfg.algo, EnvSpec.from_env(env), cfg.algo_config)
+    eval_gen = torch.Generator().manual_seed(cfg.seed + EVAL_SEED_OFFSET)
+    ts = env.current()
+    pos: dict[str, Any] = {"obs": to_tensor(ts.obs), "state": to_tensor(ts.state),
+                           "carry": algo.initial_carry(cfg.num_envs),
+                           "starts": torch.ones(cfg.num_envs, dtype=torch.bool)}
+    update, env_steps, rows = 0, 0, []
+    log = MetricsLog(run_dir / "metrics.csv")
+    if resume:
+        ck = load_checkpoint(ckpt_path)
+        algo.load_state_dict(ck["algo"])
+        env.set_state(ck["env"])
+        eval_env.set_state(ck["eval_env"])
+        restore_rng(ck["rng"])
+        eval_gen.set_state(ck["eval_generator"])
+        pos, update, env_steps, rows = ck["position"], ck["update"], ck["env_steps"], ck["rows"]
+        log.rewrite(rows)
+    else:
+        from agentmixer import __version__
+
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(
+            {"agentmixer_version": __version__, **to_dict(cfg)}, sort_keys=False), encoding="utf-8")
+        log.rewrite([])
+    writer = open_tensorboard(run_dir, update + 1) if cfg.tensorboard else None
+    last_good = str(ckpt_path) if ckpt_path.exists() else None
+
+    def checkpoint() -> None:
+        nonlocal last_good
+        save_checkpoint(ckpt_path, {
+            "config": to_dict(cfg), "update": update, "env_steps": env_steps, "algo": algo.state_dict(),
+            "env": env.get_state(), "eval_env": eval_env.get_state(), "rng": capture_rng(),
+            "eval_generator": eval_gen.get_state(), "position": pos, "rows": rows})
+        last_good = str(ckpt_path)
+
+    total, stop_at = cfg.num_updates, cfg.num_updates if max_updates is None else update + max_updates
+    det = sampled = math.nan
+    start, start_steps = time.perf_counter(), env_steps
+    try:
+        while update < min(total, stop_at):
+            # 1. collect T steps in B copies with the behaviour (training-time) policy
+            algo.begin_rollout(update / total)
+            batch, finished = collect(env, algo, pos, cfg.rollout_len)
+            env_steps += cfg.num_envs * cfg.rollout_len
+            # 2. update; a NaN / inf anywhere stops the run before anything is checkpointed
+            try:
+                metrics = algo.update(batch)
+            except NonFiniteError as exc:
+                raise TrainingDiverged(str(exc), update + 1, last_good) from None
+            problem = _check_finite(algo, metrics)
+            if problem:
+                raise TrainingDiverged(problem, update + 1, last_good)
+            update += 1
+            # 3. evaluate decentrally (actors alone), deterministic and sampled
+            det = sampled = math.nan
+            if update == total or (cfg.eval_every and update % cfg.eval_every == 0):
+                det, _ = evaluate_decentralized(algo, eval_env, True, eval_gen)
+                sampled, _ = evaluate_decentralized(algo, eval_env, False, eval_gen)
+            # 4. log (CSV holds no wall-clock values) and checkpoint
+            train_return = float(np.mean(finished)) if finished else math.nan
+            row = {"update": update, "env_steps": env_steps, "train_return": train_return,
+                   "eval_det_return": det, "eval_sampled_return": sampled, **metrics}
+            rows.append(row)
+            log.append(row)
+            sps = (env_steps - start_steps) / max(time.perf_counter() - start, 1e-9)
+            if writer is not None:
+                for k, v in row.items():
+                    if k != "update" and not (isinstance(v, float) and math.isnan(v)):
+                        writer.add_scalar(f"train/{k}", v, update)
+                writer.add_scalar("train/steps_per_second", sps, update)
+            if update % cfg.checkpoint_every == 0 or update == total or update == stop_at:
+                checkpoint()
+            if cfg.progress:
+                last = TrainResult(run_dir, update, env_steps, rows).last_eval
+                show_progress(format_progress(update, total, env_steps, sps, last.get("deterministic"),
+                                              last.get("sampled")))
+    finally:
+        if writer is not None:
+            writer.close()
+        if cfg.progress:
+            show_progress("", final=True)
+    return TrainResult(run_dir, update, env_steps, rows)
+
+
+def load_run_config(run_dir: str | Path) -> TrainConfig:
+    """The :class:`TrainConfig` saved in ``run_dir/config.yaml``."""
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.pop("agentmixer_version", None)
+    return make_config(data)

@@ -76,7 +76,7 @@ INSTANCES: tuple[Instance, ...] = (
 
 
 def measure(inst: Instance, iterations: int = ITERATIONS) -> dict[str, float]:
-    """Every learner's executed value and ε-CE gap on ``inst`` (keys documented in docs/claims/theorem2.md)."""
+    """Every learner's executed value and ε-CE gap on ``inst`` (keys: docs/claims/theorem2.md)."""
     model, h = inst.build(), inst.horizon
     out: dict[str, float] = {"dec_optimum": float(solve_optimal(model, h).value),
                              "mmdp_optimum": float(solve_mmdp(model, h).value)}

@@ -36,7 +36,7 @@ from games.normal_form import NormalFormGame
 from games.policies import CorrelatedPolicy, StochasticPolicy
 from learners.exact.gradients import Adam, product_gradient, softmax, softmax_vjp
 from learners.exact.igc import DEFAULT_BASE_CAP, igc_modify, igc_modify_vjp
-from learners.exact.independent import batch_q
+from learners.exact.independent import batch_logits, batch_q
 
 __all__ = [
     "AgentMixerBatchResult",
@@ -262,13 +262,7 @@ def run_agentmixer_batch(game: NormalFormGame, config: AgentMixerConfig | None =
     """
     cfg = config or AgentMixerConfig()
     reward = game.common_reward("tabular AgentMixer")
-    if init_logits is None or len(init_logits) != game.num_players:
-        raise GameError(f"init_logits needs {game.num_players} arrays of shape (B, A_i)")
-    phi = [np.array(z, dtype=float) for z in init_logits]
-    b = phi[0].shape[0]
-    for i, (z, m) in enumerate(zip(phi, game.num_actions, strict=True)):
-        if z.shape != (b, m) or not np.all(np.isfinite(z)):
-            raise GameError(f"init_logits[{i}] must be finite with shape ({b}, {m}), got {z.shape}")
+    phi = batch_logits(game, init_logits)
     eps = [np.zeros_like(z) for z in phi]
     opt = Adam(phi + eps, cfg.learning_rate)
     caps = {"ratio_cap": RATIO_CAP, "base_cap": DEFAULT_BASE_CAP, "base": "scale"}

@@ -205,6 +205,18 @@ def batch_q(reward: np.ndarray, pols: Sequence[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
+def batch_logits(game: NormalFormGame, init_logits: Sequence[np.ndarray] | None) -> list[np.ndarray]:
+    """Validated copies of B starts' logits, ``init_logits[i]`` of shape (B, A_i), for the batched runs."""
+    if init_logits is None or len(init_logits) != game.num_players:
+        raise GameError(f"init_logits needs {game.num_players} arrays of shape (B, A_i)")
+    out = [np.array(z, dtype=float) for z in init_logits]
+    batch = out[0].shape[0] if out[0].ndim else 0
+    for i, (z, m) in enumerate(zip(out, game.num_actions, strict=True)):
+        if z.shape != (batch, m) or not np.all(np.isfinite(z)):
+            raise GameError(f"init_logits[{i}] must be finite with shape ({batch}, {m}), got {z.shape}")
+    return out
+
+
 def run_independent_batch(game: NormalFormGame, config: IndependentConfig | None = None,
                           init_logits: Sequence[np.ndarray] | None = None) -> IndependentBatchResult:
     """:func:`run_independent` for B initialisations at once; ``init_logits[i]`` has shape (B, A_i).
@@ -214,13 +226,7 @@ def run_independent_batch(game: NormalFormGame, config: IndependentConfig | None
     """
     config = config or IndependentConfig()
     reward = _reward(game)
-    if init_logits is None or len(init_logits) != game.num_players:
-        raise GameError(f"init_logits needs {game.num_players} arrays of shape (B, A_i)")
-    theta = [np.array(z, dtype=float) for z in init_logits]
-    batch = theta[0].shape[0]
-    for i, (z, m) in enumerate(zip(theta, game.num_actions, strict=True)):
-        if z.shape != (batch, m) or not np.all(np.isfinite(z)):
-            raise GameError(f"init_logits[{i}] must be finite with shape ({batch}, {m}), got {z.shape}")
+    theta = batch_logits(game, init_logits)
 
     def grad(th: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         pols = [softmax(z) for z in th]

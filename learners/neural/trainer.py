@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,8 @@ from learners.neural.errors import ConfigError, TrainingDiverged
 from learners.neural.evaluate import EVAL_SEED_OFFSET, evaluate_decentralized, to_tensor
 from learners.neural.run_log import MetricsLog, format_progress, open_tensorboard, show_progress
 
-__all__ = ["TrainConfig", "TrainResult", "collect", "load_run_config", "make_config", "train"]
+__all__ = ["TrainConfig", "TrainResult", "collect", "load_run_config", "make_config", "package_version",
+           "train"]
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,8 @@ def make_config(data: dict[str, Any] | None = None,
             algo = data.get("algo", TrainConfig.algo)
             algo_fields = {f.name for f in dataclasses.fields(algorithm_class(algo).config_class)}
             if head not in algo_fields:
-                raise ConfigError(f"unknown config key {key!r} (not a train setting nor a field of "
-                                  f"{algo!r}'s config; see config.yaml of a run)")
+                raise ConfigError(f"unknown config key {key!r}: neither a train setting nor a field "
+                                  f"of the {algo} config (see config.yaml of a run)")
             assignment = "algo_config." + assignment.strip()
         apply_override(data, assignment)
     cfg = from_dict(TrainConfig, data)
@@ -194,7 +196,6 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     and checkpointed there; a later ``resume`` continues the same run.
     """
     run_dir = cfg.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / CHECKPOINT_NAME
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
@@ -202,6 +203,7 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     env = make_env(cfg.env, cfg.num_envs, seed=cfg.seed, horizon=cfg.horizon)
     eval_env = make_env(cfg.env, cfg.eval_episodes, seed=cfg.seed + EVAL_SEED_OFFSET, horizon=cfg.horizon)
     algo = build_algorithm(cfg.algo, EnvSpec.from_env(env), cfg.algo_config)
+    run_dir.mkdir(parents=True, exist_ok=True)
     eval_gen = torch.Generator().manual_seed(cfg.seed + EVAL_SEED_OFFSET)
     ts = env.current()
     pos: dict[str, Any] = {"obs": to_tensor(ts.obs), "state": to_tensor(ts.state),
@@ -217,13 +219,9 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         restore_rng(ck["rng"])
         eval_gen.set_state(ck["eval_generator"])
         pos, update, env_steps, rows = ck["position"], ck["update"], ck["env_steps"], ck["rows"]
-        log.rewrite(rows)
-    else:
-        from agentmixer import __version__
-
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(
-            {"agentmixer_version": __version__, **to_dict(cfg)}, sort_keys=False), encoding="utf-8")
-        log.rewrite([])
+    log.rewrite(rows)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(
+        {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False), encoding="utf-8")
     writer = open_tensorboard(run_dir, update + 1) if cfg.tensorboard else None
     last_good = str(ckpt_path) if ckpt_path.exists() else None
 
@@ -280,8 +278,18 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         if writer is not None:
             writer.close()
         if cfg.progress:
-            show_progress("", final=True)
+            sys.stderr.write("\n")
     return TrainResult(run_dir, update, env_steps, rows)
+
+
+def package_version() -> str:
+    """``agentmixer.__version__`` (read from the installed metadata: learners never import agentmixer)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("agentmixer")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"
 
 
 def load_run_config(run_dir: str | Path) -> TrainConfig:

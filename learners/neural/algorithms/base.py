@@ -268,7 +268,8 @@ class PPOAlgorithm(Algorithm):
                 v_loss = self.value_loss(mb)
                 loss = pi_loss + cfg.value_coef * v_loss
                 if not bool(torch.isfinite(loss)):
-                    raise NonFiniteError(f"non-finite loss (policy {float(pi_loss)}, value {float(v_loss)})")
+                    raise NonFiniteError(f"non-finite loss (policy {float(pi_loss.detach())}, "
+                                         f"value {float(v_loss.detach())})")
                 self.optimizers["ppo"].zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)

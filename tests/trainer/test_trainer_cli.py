@@ -1,0 +1,62 @@
+"""``agentmixer train`` / ``agentmixer evaluate`` smoke test on climbing, and ``--set`` errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from agentmixer.cli import main  # noqa: E402
+
+
+def test_train_then_evaluate_climbing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    code = main(["train", "--algo", "mappo", "--env", "climbing", "--seed", "1", "--steps", "384",
+                 "--envs", "16", "--out", str(run), "--set", "eval_every=2", "--set", "lr=3e-3",
+                 "--set", "actor.hidden_sizes=[16]", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["updates"] == 3 and out["env_steps"] == 384
+    assert {"config.yaml", "metrics.csv", "checkpoint.pt"} <= {p.name for p in run.iterdir()}
+    assert any(p.name.startswith("events.out.tfevents") for p in run.iterdir())
+    config = (run / "config.yaml").read_text()
+    assert "agentmixer_version:" in config and "lr: 0.003" in config
+    assert len((run / "metrics.csv").read_text().splitlines()) == 4
+    assert main(["evaluate", str(run), "--episodes", "8", "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out)
+    assert ev["episodes"] == 8 and ev["update"] == 3
+    assert ev["deterministic_return"] in {11.0, -30.0, 0.0, 7.0, 6.0, 5.0}
+    assert main(["evaluate", str(run)]) == 0
+    text = capsys.readouterr().out
+    assert "deterministic return" in text and "sampled return" in text
+    # resume extends the run with --steps
+    assert main(["train", "--resume", str(run), "--steps", "512", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["updates"] == 4
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("bogus=1", "unknown config key 'bogus'"),
+    ("lr=abc", "algo_config.lr: expected a number"),
+    ("actor.nope=3", "unknown config key 'algo_config.actor.nope'"),
+    ("num_envs=0", "num_envs must be >= 1"),
+    ("ratio=sideways", "algo_config.ratio: must be one of"),
+    ("epochs", "--set expects key=value"),
+])
+def test_set_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str,
+                                 message: str) -> None:
+    code = main(["train", "--algo", "agentmixer", "--env", "climbing", "--out", str(tmp_path / "r"),
+                 "--set", setting])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("agentmixer: error:") and message in err and "\n" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_env_and_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--env", "no_such_game", "--out", str(tmp_path / "r")]) == 2
+    assert "unknown" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "nothing")]) == 2
+    assert "no checkpoint" in capsys.readouterr().err

@@ -23,8 +23,7 @@ import numpy as np
 import torch
 
 from games.envs import make_env
-from learners.neural.algorithms import EnvSpec, build_algorithm
-from learners.neural.checkpoint import load_checkpoint
+from learners.neural.evaluate import load_trained
 from learners.neural.trainer import make_config, train
 
 SETTINGS = {
@@ -38,11 +37,8 @@ SETTINGS = {
 
 def greedy_joint_action(run: Path) -> tuple[int, ...]:
     """The actors' argmax joint action of the run's last checkpoint."""
-    ck = load_checkpoint(run / "checkpoint.pt")
-    cfg = ck["config"]
-    env = make_env(cfg["env"], 1, seed=0)
-    algo = build_algorithm(cfg["algo"], EnvSpec.from_env(env), cfg["algo_config"])
-    algo.load_state_dict(ck["algo"])
+    algo, ck = load_trained(run)
+    env = make_env(ck["config"]["env"], 1, seed=0)
     obs = torch.from_numpy(np.array(env.current().obs, dtype=np.float32))
     actions, _ = algo.act_decentralized(obs, None, deterministic=True)
     return tuple(int(a) for a in actions[0])

@@ -2,7 +2,8 @@
 predator-prey with miscoordination penalty) behind one :class:`BatchedEnv` interface, a
 ``make_env`` registry, and a PettingZoo adapter (imported lazily; pettingzoo is a dev extra).
 
-``make_env`` names: ``"predator-prey"`` / ``"predator-prey-small"`` (DICG, Li et al. 2020);
+``make_env`` names: ``"predator-prey"`` / ``"predator-prey-small"`` (DICG, Li et al. 2020), with
+optional typed overrides of :class:`PredatorPreyConfig` fields, e.g. ``"predator-prey(penalty=0)"``;
 ``"bridge"`` (AgentMixer's bridge crossing, :func:`games.dpomdp_catalog.bridge_crossing`);
 any normal-form catalog spec (``"climbing"``, ``"penalty(k=-50)"``, ...; see
 :mod:`games.catalog`) -> :class:`MatrixGameEnv`; any other Dec-POMDP catalog spec
@@ -13,6 +14,8 @@ one-step copies of the same games.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 from games.envs.base import BatchedEnv, TimeStep
@@ -45,6 +48,26 @@ def env_names() -> list[str]:
             *(n for n in DPOMDP_CATALOG if n not in CATALOG)]
 
 
+def _predator_prey_config(base: str, params_text: str) -> PredatorPreyConfig:
+    """``predator-prey[-small](key=value, ...)``: the preset with typed overrides of its fields."""
+    from games.loading import parse_spec
+
+    _, params = parse_spec("predator_prey" + params_text)
+    cfg = PredatorPreyConfig.small() if base.endswith("-small") else PredatorPreyConfig()
+    types = {f.name: type(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+    unknown = sorted(set(params) - set(types))
+    if unknown:
+        raise GameError(f"{base} has no parameter {', '.join(unknown)}; parameters: {', '.join(types)}")
+    typed: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or (
+                types[key] is int and float(value) != int(value)):
+            kind = "an integer" if types[key] is int else "a number"
+            raise GameError(f"{base} parameter {key}={value!r} must be {kind}")
+        typed[key] = types[key](value)
+    return dataclasses.replace(cfg, **typed)
+
+
 def make_env(name: str, num_envs: int, seed: int | None = None, *,
              horizon: int | None = None) -> BatchedEnv:
     """Build the environment ``name`` with ``num_envs`` copies (see the module docstring).
@@ -58,10 +81,9 @@ def make_env(name: str, num_envs: int, seed: int | None = None, *,
 
     if not isinstance(name, str):
         raise GameError(f"environment name must be a string, got {name!r}")
-    if name == "predator-prey":
-        return PredatorPreyEnv(PredatorPreyConfig(), num_envs, seed)
-    if name == "predator-prey-small":
-        return PredatorPreyEnv(PredatorPreyConfig.small(), num_envs, seed)
+    pp = re.fullmatch(r"\s*(predator-prey(?:-small)?)\s*(\(.*\))?\s*", name)
+    if pp is not None:
+        return PredatorPreyEnv(_predator_prey_config(pp.group(1), pp.group(2) or ""), num_envs, seed)
     if name.endswith((".dpomdp", ".dpomdp.gz")):
         model = load_dpomdp(name)
         if horizon is None and model.horizon is None:

@@ -20,7 +20,7 @@ from games.envs import BatchedEnv, make_env
 from learners.neural.algorithms import Algorithm, EnvSpec, build_algorithm
 from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
 
-__all__ = ["EVAL_SEED_OFFSET", "evaluate_decentralized", "evaluate_run", "to_tensor"]
+__all__ = ["EVAL_SEED_OFFSET", "evaluate_decentralized", "evaluate_run", "load_trained", "to_tensor"]
 
 EVAL_SEED_OFFSET = 1_000_003
 """The evaluation environment and sampler use seed + this, apart from the training streams."""
@@ -55,16 +55,24 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
     return float(returns.mean()), returns
 
 
+def load_trained(run_dir: str | Path) -> tuple[Algorithm, dict[str, Any]]:
+    """The algorithm of ``run_dir``'s last checkpoint (parameters loaded) and the checkpoint dict."""
+    ckpt = load_checkpoint(Path(run_dir) / CHECKPOINT_NAME)
+    cfg = ckpt["config"]
+    spec = EnvSpec.from_env(make_env(cfg["env"], 1, seed=0, horizon=cfg.get("horizon")))
+    algo = build_algorithm(cfg["algo"], spec, cfg["algo_config"])
+    algo.load_state_dict(ckpt["algo"])
+    return algo, ckpt
+
+
 def evaluate_run(run_dir: str | Path, episodes: int | None = None) -> dict[str, Any]:
     """Load ``run_dir``'s last checkpoint and evaluate it decentrally (deterministic and sampled)
     on a fresh evaluation environment seeded as in training."""
     run_dir = Path(run_dir)
-    ckpt = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    algo, ckpt = load_trained(run_dir)
     cfg = ckpt["config"]
     n = int(episodes if episodes is not None else cfg["eval_episodes"])
     env = make_env(cfg["env"], n, seed=cfg["seed"] + EVAL_SEED_OFFSET, horizon=cfg.get("horizon"))
-    algo = build_algorithm(cfg["algo"], EnvSpec.from_env(env), cfg["algo_config"])
-    algo.load_state_dict(ckpt["algo"])
     generator = torch.Generator().manual_seed(cfg["seed"] + EVAL_SEED_OFFSET)
     det, det_all = evaluate_decentralized(algo, env, True, generator)
     sampled, _ = evaluate_decentralized(algo, env, False, generator)

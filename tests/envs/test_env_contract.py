@@ -185,3 +185,15 @@ def test_make_env_reads_dpomdp_files(tmp_path: Path) -> None:
         make_env(str(path), 2, seed=0)
     env = make_env(str(path), 2, seed=0, horizon=4)
     assert isinstance(env, DecPOMDPEnv) and env.num_actions == (3, 3) and env.episode_limit == 4
+
+
+def test_predator_prey_names_take_typed_overrides() -> None:
+    from games.envs import make_env
+
+    env = make_env("predator-prey-small(penalty=0, episode_limit=20)", 2, seed=0)
+    assert (env.config.penalty, env.config.episode_limit, env.config.grid) == (0.0, 20, 5)
+    assert make_env("predator-prey(penalty=-2)", 1, seed=0).config.penalty == -2.0
+    with pytest.raises(GameError, match="no parameter foo"):
+        make_env("predator-prey(foo=1)", 1, seed=0)
+    with pytest.raises(GameError, match=r"grid=2\.5 must be an integer"):
+        make_env("predator-prey(grid=2.5)", 1, seed=0)

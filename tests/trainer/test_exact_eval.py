@@ -1,0 +1,60 @@
+"""Tabulated actors: the exact value of what the actors execute equals the Monte-Carlo evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from games.dpomdp_catalog import bridge_crossing, dec_tiger  # noqa: E402
+from games.envs import make_env  # noqa: E402
+from games.errors import GameError  # noqa: E402
+from games.evaluation import evaluate  # noqa: E402
+from learners.neural.actors import ActorConfig, Actors  # noqa: E402
+from learners.neural.evaluate import evaluate_decentralized  # noqa: E402
+from learners.neural.exact_eval import tabulate_actors  # noqa: E402
+
+
+class _Holder:
+    """The one attribute evaluate_decentralized needs, plus act_decentralized on the actors."""
+
+    def __init__(self, actors: Actors) -> None:
+        self.actors = actors
+
+    def act_decentralized(self, obs, hidden, deterministic, generator):
+        out, hidden = self.actors(obs, hidden)
+        if deterministic:
+            return out.logits.argmax(dim=-1), hidden
+        probs = torch.softmax(out.logits, dim=-1)
+        flat = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=generator)
+        return flat.reshape(probs.shape[:-1]), hidden
+
+
+@pytest.mark.parametrize(("name", "model", "horizon"), [("bridge", bridge_crossing(), 2),
+                                                        ("dec_tiger", dec_tiger(), 3)])
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_exact_value_matches_monte_carlo(name, model, horizon, deterministic: bool) -> None:
+    torch.manual_seed(3)
+    env = make_env(name, 20_000, seed=7)
+    actors = Actors(model.num_agents, env.obs_dim, list(model.num_actions),
+                    config=ActorConfig(hidden_sizes=(16,), output_gain=3.0))  # far from uniform
+    exact = evaluate(model, tabulate_actors(actors, model, horizon, deterministic))
+    mean, returns = evaluate_decentralized(_Holder(actors), env, deterministic,
+                                           torch.Generator().manual_seed(0))
+    se = returns.std() / np.sqrt(len(returns))
+    assert abs(mean - exact) <= 4 * se + 1e-9
+
+
+def test_recurrent_actors_are_refused() -> None:
+    model = bridge_crossing()
+    actors = Actors(2, max(model.num_observations) + 2, [2, 2], config=ActorConfig(recurrent=True))
+    with pytest.raises(GameError, match="feed-forward"):
+        tabulate_actors(actors, model, 2)
+
+
+def test_wrong_horizon_is_refused() -> None:
+    model = bridge_crossing()
+    actors = Actors(2, max(model.num_observations) + 2, [2, 2])
+    with pytest.raises(GameError, match="obs_dim"):
+        tabulate_actors(actors, model, 3)

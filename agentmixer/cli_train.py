@@ -94,6 +94,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               f"{res['episodes']} episodes, decentralized execution:")
         print(f"  deterministic return  {res['deterministic_return']:.4f}")
         print(f"  sampled return        {res['sampled_return']:.4f}")
+        if "exact_deterministic_return" in res:
+            print(f"  exact values (the actors tabulated over histories): deterministic "
+                  f"{res['exact_deterministic_return']:.6f}, sampled {res['exact_sampled_return']:.6f}")
     return 0
 
 

@@ -2,9 +2,10 @@
 
 Individual actors (:mod:`learners.neural.actors`), the MLP-Mixer Policy Modifier (Eq. 5,
 :mod:`learners.neural.modifier`), IGC heads (Def. 6, :mod:`learners.neural.heads`) and the combined
-:class:`AgentMixerPolicy` (:mod:`learners.neural.agentmixer_policy`). No training loop: PPO / MAPPO
-trainers build on :meth:`AgentMixerPolicy.joint_dist` (training-time acting and losses) and
-:meth:`AgentMixerPolicy.decentralized_dist` (execution). Importing this package needs torch.
+:class:`AgentMixerPolicy` (:mod:`learners.neural.agentmixer_policy`); the algorithms (one file each:
+:mod:`learners.neural.algorithms`), the one training loop (:mod:`learners.neural.trainer`),
+decentralized evaluation (:mod:`learners.neural.evaluate`) and the exact evaluation of trained
+actors on Dec-POMDPs (:mod:`learners.neural.exact_eval`). Importing this package needs torch.
 """
 
 from learners.neural.actors import ActorConfig, ActorOutput, Actors, AgentLinear
@@ -20,6 +21,7 @@ from learners.neural.heads import (
     naive_softmax_modifier,
 )
 from learners.neural.modifier import MixerBlock, ModifierConfig, PolicyModifier
+from learners.neural.trainer import TrainConfig, TrainResult, make_config, train
 
 __all__ = [
     "DEFAULT_BASE_CAP",
@@ -36,7 +38,11 @@ __all__ = [
     "MixerBlock",
     "ModifierConfig",
     "PolicyModifier",
+    "TrainConfig",
+    "TrainResult",
     "igc_joint_categorical",
     "igc_modify_torch",
+    "make_config",
     "naive_softmax_modifier",
+    "train",
 ]

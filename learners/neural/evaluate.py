@@ -5,7 +5,8 @@ AAAI 2025, Sec. 4: execution uses the individual actors alone — no Policy Modi
 (one copy per episode) with each agent acting from its own observation history through
 :meth:`~learners.neural.algorithms.base.Algorithm.act_decentralized`, deterministically (argmax)
 or sampled, and returns the mean undiscounted return. :func:`evaluate_run` does this for the last
-checkpoint of a run directory.
+checkpoint of a run directory, and on a Dec-POMDP also returns the *exact* values of the executed
+policies (:mod:`learners.neural.exact_eval`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from games.envs import BatchedEnv, make_env
+from games.envs import BatchedEnv, DecPOMDPEnv, make_env
+from games.evaluation import evaluate
 from learners.neural.algorithms import Algorithm, EnvSpec, build_algorithm
 from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from learners.neural.exact_eval import tabulate_actors
 
 __all__ = ["EVAL_SEED_OFFSET", "evaluate_decentralized", "evaluate_run", "load_trained", "to_tensor"]
 
@@ -76,6 +79,11 @@ def evaluate_run(run_dir: str | Path, episodes: int | None = None) -> dict[str, 
     generator = torch.Generator().manual_seed(cfg["seed"] + EVAL_SEED_OFFSET)
     det, det_all = evaluate_decentralized(algo, env, True, generator)
     sampled, _ = evaluate_decentralized(algo, env, False, generator)
-    return {"run_dir": str(run_dir), "algo": cfg["algo"], "env": cfg["env"], "update": ckpt["update"],
-            "env_steps": ckpt["env_steps"], "episodes": n, "deterministic_return": det,
-            "sampled_return": sampled, "deterministic_returns": det_all.tolist()}
+    out = {"run_dir": str(run_dir), "algo": cfg["algo"], "env": cfg["env"], "update": ckpt["update"],
+           "env_steps": ckpt["env_steps"], "episodes": n, "deterministic_return": det,
+           "sampled_return": sampled, "deterministic_returns": det_all.tolist()}
+    if isinstance(env, DecPOMDPEnv) and not algo.actors.config.recurrent:
+        # a Dec-POMDP and feed-forward actors: the executed policy is a table, valued exactly
+        for key, flag in (("exact_deterministic_return", True), ("exact_sampled_return", False)):
+            out[key] = evaluate(env.model, tabulate_actors(algo.actors, env.model, env.episode_limit, flag))
+    return out

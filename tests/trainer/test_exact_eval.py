@@ -58,3 +58,18 @@ def test_wrong_horizon_is_refused() -> None:
     actors = Actors(2, max(model.num_observations) + 2, [2, 2])
     with pytest.raises(GameError, match="obs_dim"):
         tabulate_actors(actors, model, 3)
+
+
+def test_evaluate_run_reports_exact_values_on_a_dec_pomdp(tmp_path) -> None:
+    from learners.neural.evaluate import evaluate_run, load_trained
+    from learners.neural.trainer import make_config, train
+
+    cfg = make_config({"algo": "mappo", "env": "bridge", "total_steps": 1024, "num_envs": 64,
+                       "out": str(tmp_path / "run"), "tensorboard": False, "progress": False})
+    train(cfg)
+    res = evaluate_run(tmp_path / "run", 16)
+    algo, _ = load_trained(tmp_path / "run")
+    model = bridge_crossing()
+    assert res["exact_deterministic_return"] == evaluate(model, tabulate_actors(algo.actors, model, 2, True))
+    assert res["exact_sampled_return"] == evaluate(model, tabulate_actors(algo.actors, model, 2))
+    assert res["exact_deterministic_return"] <= -3.0 + 1e-12  # the decentralized optimum bounds it

@@ -42,7 +42,10 @@ class ModifierConfig:
         policy_feature_dim: width of W_π φ_i (one Linear layer).
         token_dim: C, the channels of each agent token.
         depth: number of (token-mixing, channel-mixing) blocks.
-        token_mlp_dim: hidden width of the token-mixing MLP (across the N agents).
+        token_mlp_dim: hidden width of the token-mixing MLP (across the N agents). It runs once
+            per channel, so its cost is C x token_mlp_dim per agent token: 8 (a few times N for
+            the 2-8 agents of the built-in tasks) keeps it below the channel MLP's; 32 made it
+            dominate the PPO update (5x the channel MLP's time at N = 2).
         channel_mlp_dim: hidden width of the channel-mixing MLP (across the C channels).
         activation: one of :data:`learners.neural.actors.ACTIVATIONS`.
         num_seeds: number of values of the shared seed ω (0: no seed input).
@@ -57,7 +60,7 @@ class ModifierConfig:
     policy_feature_dim: int = 32
     token_dim: int = 64
     depth: int = 2
-    token_mlp_dim: int = 32
+    token_mlp_dim: int = 8
     channel_mlp_dim: int = 128
     activation: str = "gelu"
     num_seeds: int = 0

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ce.dec_gaps import dec_ce_gap
 from ce.planning import solve_mmdp, solve_optimal
@@ -138,6 +139,44 @@ def _check(inst: Instance, m: dict[str, float]) -> Check:
     )
 
 
-def run(iterations: int = ITERATIONS, instances: tuple[Instance, ...] = INSTANCES) -> ClaimResult:
-    """Theorem 2's checks on every instance (module docstring)."""
-    return ClaimResult("theorem2", tuple(_check(inst, measure(inst, iterations)) for inst in instances))
+def _plot(names: list[str], data: list[dict[str, float]], out_dir: Path) -> Path | None:
+    """theorem2_values.png: executed values (bars) against the exact optima, ε-CE on top."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    series = (("AgentMixer (mode)", "agentmixer_uniform/mode"), ("independent", "independent_uniform"),
+              ("AIL", "ail"))
+    cols = (len(names) + 1) // 2
+    fig, axes = plt.subplots(2, cols, figsize=(2.6 * cols, 6.4), squeeze=False)
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    for ax, name, m in zip(axes.ravel(), names, data, strict=False):
+        for j, (label, key) in enumerate(series):
+            eps = m[f"{key}_eps"]
+            ax.bar(j, m[key], color=f"C{j}", label=label)
+            ax.annotate(f"ε={eps:.2g}", (j, m[key]), ha="center", va="bottom", fontsize=7)
+        ax.axhline(m["dec_optimum"], color="k", lw=1, label="V*_dec")
+        ax.axhline(m["mmdp_optimum"], color="grey", ls=":", lw=1, label="V*_MMDP")
+        ax.set_title(name, fontsize=8)
+        ax.set_xticks([])
+    axes[0, 0].legend(fontsize=6, loc="lower left")
+    fig.tight_layout()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "theorem2_values.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def run(iterations: int = ITERATIONS, instances: tuple[Instance, ...] = INSTANCES,
+        out_dir: str | Path | None = None) -> ClaimResult:
+    """Theorem 2's checks on every instance (module docstring); with ``out_dir`` also a PNG of the
+    executed values against the exact optima (if matplotlib is installed)."""
+    data = [measure(inst, iterations) for inst in instances]
+    if out_dir is not None:
+        _plot([f"{i.name} h{i.horizon}" for i in instances], data, Path(out_dir))
+    return ClaimResult("theorem2", tuple(_check(inst, m) for inst, m in zip(instances, data, strict=True)))

@@ -132,3 +132,12 @@ def test_check_claims_nothing_when_the_premise_fails(reduced) -> None:
     check = _check(instances[0], m)
     assert check.passed
     assert "premise fails" in check.detail and "below" in check.detail
+
+
+def test_run_writes_the_values_figure(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    from verification import theorem2
+
+    result = theorem2.run(60, theorem2.INSTANCES[2:3], out_dir=tmp_path)
+    assert result.passed
+    assert (tmp_path / "theorem2_values.png").stat().st_size > 0

@@ -109,7 +109,27 @@ class ProductGradient:
     reach: list[list[np.ndarray]]
 
 
-def _check_factors(model: DecPOMDP, factors: Factors, horizon: int) -> list[list[np.ndarray]]:
+def _check_rows(p: np.ndarray, what: str, axes: tuple[int, ...] = (-1,)) -> None:
+    """Finite, non-negative distributions over ``axes`` (sums within 1e-9 of 1), naming the first bad row."""
+    sums = p.sum(axis=axes)
+    bad = ~np.isfinite(sums) | (np.abs(sums - 1.0) > 1e-9)
+    neg = np.isfinite(p) & (p < -1e-12)
+    if neg.any():
+        raise GameError(f"{what}: negative probability {p[tuple(np.argwhere(neg)[0])]!r} at "
+                        f"{tuple(int(x) for x in np.argwhere(neg)[0])}")
+    if bad.any():
+        row = tuple(int(x) for x in np.argwhere(bad)[0])
+        raise GameError(f"{what}: row {row} sums to {sums[row]!r}, not 1 (or is not finite)")
+
+
+def _check_discount(discount: float) -> float:
+    if not 0.0 <= float(discount) <= 1.0:
+        raise GameError(f"discount must lie in [0, 1], got {discount}")
+    return float(discount)
+
+
+def _check_factors(model: DecPOMDP, factors: Factors, horizon: int,
+                   validate: bool = True) -> list[list[np.ndarray]]:
     n = model.num_agents
     if len(factors) != n:
         raise GameError(f"{len(factors)} factor lists for {n} agents")
@@ -124,6 +144,8 @@ def _check_factors(model: DecPOMDP, factors: Factors, horizon: int) -> list[list
             want = (model.num_states, (m * q) ** t, m)
             if f.shape != want:
                 raise GameError(f"agent {i} step {t}: factor shape {f.shape}, expected {want}")
+            if validate:
+                _check_rows(f, f"agent {i} step {t} factor (state, history)")
             agent.append(f)
         out.append(agent)
     return out
@@ -141,7 +163,15 @@ class ProductTables:
 def joint_tables(model: DecPOMDP, joint: Sequence[np.ndarray], horizon: int,
                  discount: float = 1.0) -> ProductTables:
     """ρ and Q of a general joint policy μ_t(a | s, h), ``joint[t]`` of shape (S, H_1(t).., A_1..A_N)."""
-    return _tables(model, int(horizon), discount, joint=[np.asarray(j, dtype=float) for j in joint])
+    steps = [np.asarray(j, dtype=float) for j in joint]
+    n = model.num_agents
+    if len(steps) < int(horizon):
+        raise GameError(f"joint policy has {len(steps)} steps, need {horizon}")
+    for t, j in enumerate(steps[:int(horizon)]):
+        if j.ndim != 1 + 2 * n or j.shape[0] != model.num_states or j.shape[1 + n:] != model.num_actions:
+            raise GameError(f"joint policy step {t}: shape {j.shape}, expected (S, H_1..H_N, A_1..A_N)")
+        _check_rows(j, f"joint policy step {t}", tuple(range(1 + n, 1 + 2 * n)))
+    return _tables(model, int(horizon), _check_discount(discount), joint=steps)
 
 
 def _tables(model: DecPOMDP, horizon: int, discount: float,
@@ -187,15 +217,19 @@ def _tables(model: DecPOMDP, horizon: int, discount: float,
     return ProductTables(float(model.initial @ v_next.reshape(s_count)), rhos, qs)
 
 
-def product_gradient(model: DecPOMDP, factors: Factors, horizon: int,
-                     discount: float = 1.0) -> ProductGradient:
-    """J and ∂J/∂β^i_t for μ_t(a | s, h) = Π_i β^i_t(a_i | s, h_i) (module docstring)."""
+def product_gradient(model: DecPOMDP, factors: Factors, horizon: int, discount: float = 1.0, *,
+                     validate: bool = True) -> ProductGradient:
+    """J and ∂J/∂β^i_t for μ_t(a | s, h) = Π_i β^i_t(a_i | s, h_i) (module docstring).
+
+    Every factor row must be a probability vector (GameError naming the row otherwise);
+    ``validate=False`` evaluates the multilinear J off the simplex too (finite differences).
+    """
     horizon = int(horizon)
     if horizon < 1:
         raise GameError(f"horizon must be >= 1, got {horizon}")
     n, s_count = model.num_agents, model.num_states
-    beta = _check_factors(model, factors, horizon)
-    tab = _tables(model, horizon, discount, factors=beta)
+    beta = _check_factors(model, factors, horizon, validate)
+    tab = _tables(model, horizon, _check_discount(discount), factors=beta)
     L = _Letters(n)
     grads: list[list[np.ndarray]] = [[np.empty(0)] * horizon for _ in range(n)]
     for t in range(horizon):
@@ -211,7 +245,8 @@ def product_gradient(model: DecPOMDP, factors: Factors, horizon: int,
 
 def product_tables(model: DecPOMDP, factors: Factors, horizon: int, discount: float = 1.0) -> ProductTables:
     """ρ and Q of a state-conditioned product policy (the tables behind :func:`product_gradient`)."""
-    return _tables(model, int(horizon), discount, factors=_check_factors(model, factors, int(horizon)))
+    return _tables(model, int(horizon), _check_discount(discount),
+                   factors=_check_factors(model, factors, int(horizon)))
 
 
 class Adam:

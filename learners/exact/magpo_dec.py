@@ -161,6 +161,9 @@ def run_magpo_dec(model: DecPOMDP, config: MagpoDecConfig | None = None, horizon
         raise GameError(f"need a finite horizon >= 1, got {horizon}")
     pol = init if init is not None else StochasticPolicy.uniform(model.num_actions, model.num_observations, h)
     pol.validate(model.num_actions, model.num_observations)
+    if pol.horizon < h:
+        raise GameError(f"init has {pol.horizon} steps, need {h}")
+    pol = StochasticPolicy(tuple(tuple(agent[:h]) for agent in pol.probs))
     letters = _Letters(model.num_agents)
     n = model.num_agents
 

@@ -189,6 +189,26 @@ def _check_finite(algo: Algorithm, metrics: dict[str, float]) -> str | None:
     return f"non-finite parameters {params[:5]}" if params else None
 
 
+RESUMABLE_CHANGES = ("total_steps", "progress", "tensorboard", "out")
+"""The only settings a resumed run may change: the others shape the trajectory, so changing them
+would silently continue a different run than the one the checkpoint and config.yaml describe."""
+
+
+def _resume_checkpoint(cfg: TrainConfig, path: Path) -> dict[str, Any]:
+    """The checkpoint to resume from, after checking that ``cfg`` is the run it was saved from."""
+    if not path.is_file():
+        raise ConfigError(f"nothing to resume: {str(path)!r} does not exist")
+    ck = load_checkpoint(path)
+    saved, wanted = ck["config"], to_dict(cfg)
+    changed = sorted(k for k in set(saved) | set(wanted)
+                     if k not in RESUMABLE_CHANGES and saved.get(k) != wanted.get(k))
+    if changed:
+        diffs = ", ".join(f"{k}: {saved.get(k)!r} -> {wanted.get(k)!r}" for k in changed)
+        raise ConfigError(f"cannot resume {str(path.parent)!r} with a different config ({diffs}); only "
+                          f"{', '.join(RESUMABLE_CHANGES)} may change")
+    return ck
+
+
 def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None) -> TrainResult:
     """Train ``cfg`` (or continue its run directory's checkpoint with ``resume``).
 
@@ -197,6 +217,7 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     """
     run_dir = cfg.run_dir
     ckpt_path = run_dir / CHECKPOINT_NAME
+    ck = _resume_checkpoint(cfg, ckpt_path) if resume else None
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     seed_all(cfg.seed)
@@ -211,8 +232,7 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
                            "starts": torch.ones(cfg.num_envs, dtype=torch.bool)}
     update, env_steps, rows = 0, 0, []
     log = MetricsLog(run_dir / "metrics.csv")
-    if resume:
-        ck = load_checkpoint(ckpt_path)
+    if ck is not None:
         algo.load_state_dict(ck["algo"])
         env.set_state(ck["env"])
         eval_env.set_state(ck["eval_env"])

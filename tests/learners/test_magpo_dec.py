@@ -50,3 +50,13 @@ def test_config_validation() -> None:
         MagpoDecConfig(eta=0.0)
     with pytest.raises(GameError, match="delta"):
         MagpoDecConfig(delta=-1.0)
+
+
+def test_a_longer_init_is_truncated_and_a_shorter_one_refused() -> None:
+    model = bridge_crossing()
+    long_init = StochasticPolicy.random(model.num_actions, model.num_observations, 3, 4)
+    short = StochasticPolicy(tuple(tuple(a[:2]) for a in long_init.probs))
+    cfg = MagpoDecConfig(iterations=2, eta=0.5)
+    assert run_magpo_dec(model, cfg, init=long_init).values == run_magpo_dec(model, cfg, init=short).values
+    with pytest.raises(GameError, match="init has 1 steps"):
+        run_magpo_dec(model, cfg, init=StochasticPolicy(tuple(tuple(a[:1]) for a in long_init.probs)))

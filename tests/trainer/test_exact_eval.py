@@ -73,3 +73,23 @@ def test_evaluate_run_reports_exact_values_on_a_dec_pomdp(tmp_path) -> None:
     assert res["exact_deterministic_return"] == evaluate(model, tabulate_actors(algo.actors, model, 2, True))
     assert res["exact_sampled_return"] == evaluate(model, tabulate_actors(algo.actors, model, 2))
     assert res["exact_deterministic_return"] <= -3.0 + 1e-12  # the decentralized optimum bounds it
+
+
+def test_resume_refuses_a_changed_config(tmp_path) -> None:
+    import dataclasses
+
+    from learners.neural.errors import ConfigError
+    from learners.neural.trainer import make_config, train
+
+    cfg = make_config({"algo": "mappo", "env": "bridge", "total_steps": 256, "num_envs": 8,
+                       "rollout_len": 4, "out": str(tmp_path / "run"), "tensorboard": False,
+                       "progress": False})
+    train(cfg, max_updates=2)
+    with pytest.raises(ConfigError, match=r"seed: 0 -> 5"):
+        train(dataclasses.replace(cfg, seed=5), resume=True)
+    with pytest.raises(ConfigError, match="env"):
+        train(dataclasses.replace(cfg, env="climbing"), resume=True)
+    with pytest.raises(ConfigError, match="nothing to resume"):
+        train(dataclasses.replace(cfg, out=str(tmp_path / "elsewhere")), resume=True)
+    longer = train(dataclasses.replace(cfg, total_steps=512), resume=True)  # extending is allowed
+    assert longer.env_steps == 512

@@ -76,7 +76,7 @@ class MagpoDecResult:
         return bool(np.all(np.diff(self.values) >= -slack))
 
 
-def _joint(model: DecPOMDP, probs: list[np.ndarray], letters: _Letters) -> np.ndarray:
+def _joint(probs: list[np.ndarray], letters: _Letters) -> np.ndarray:
     """Π_i π^i(a_i | h_i) as (1, H_1, ..., A_1, ...) (broadcast over states)."""
     spec = ",".join(h + a for h, a in zip(letters.h, letters.a, strict=True))
     return np.einsum(f"{spec}->{letters.hs}{letters.acts}", *probs)[None]
@@ -91,7 +91,7 @@ def _guider(model: DecPOMDP, pol: StochasticPolicy, q: list[np.ndarray], rho: li
             eta: float, delta: float | None, letters: _Letters) -> tuple[list[np.ndarray], float]:
     n = model.num_agents
     act_axes = tuple(range(-n, 0))
-    base = [_joint(model, [pol.probs[i][t] for i in range(n)], letters) for t in range(pol.horizon)]
+    base = [_joint([pol.probs[i][t] for i in range(n)], letters) for t in range(pol.horizon)]
 
     def step(size: float) -> tuple[list[np.ndarray], float]:
         out, kl = [], 0.0
@@ -142,7 +142,7 @@ def _project(model: DecPOMDP, mu: list[np.ndarray], rho: list[np.ndarray], start
             old = [p.copy() for p in (probs[i][t] for i in range(n))]
             for i in range(n):
                 others = [probs[j][t] if j != i else np.ones_like(probs[i][t]) for j in range(n)]
-                expect = _marginal_posterior_target(model, r, log_mu * _joint(model, others, letters), i)
+                expect = _marginal_posterior_target(model, r, log_mu * _joint(others, letters), i)
                 score = expect / np.maximum(reach[i][:, None], _TINY)
                 new = np.exp(score - score.max(axis=1, keepdims=True))
                 new /= new.sum(axis=1, keepdims=True)
@@ -179,8 +179,8 @@ def run_magpo_dec(model: DecPOMDP, config: MagpoDecConfig | None = None, horizon
         gap = np.inf
         for t in range(h):
             act_axes = tuple(range(-n, 0))
-            old_j = _joint(model, [pol.probs[i][t] for i in range(n)], letters)
-            new_j = _joint(model, [new.probs[i][t] for i in range(n)], letters)
+            old_j = _joint([pol.probs[i][t] for i in range(n)], letters)
+            new_j = _joint([new.probs[i][t] for i in range(n)], letters)
             diff = ((new_j - old_j) * tab.qs[t]).sum(axis=act_axes)
             reached = tab.rhos[t] > 0
             if reached.any():

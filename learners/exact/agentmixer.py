@@ -34,7 +34,7 @@ from games.errors import GameError
 from games.evaluation import agent_occupancies, evaluate
 from games.normal_form import NormalFormGame
 from games.policies import CorrelatedPolicy, StochasticPolicy
-from learners.exact.gradients import Adam, product_gradient, softmax, softmax_vjp
+from learners.exact.gradients import Adam, product_gradient, resolve_horizon, softmax, softmax_vjp
 from learners.exact.igc import DEFAULT_BASE_CAP, igc_modify, igc_modify_vjp
 from learners.exact.independent import batch_logits, batch_q
 
@@ -190,9 +190,7 @@ def run_agentmixer(model: DecPOMDP, config: AgentMixerConfig | None = None, hori
                    init_logits: list[list[np.ndarray]] | None = None) -> AgentMixerResult:
     """Train tabular AgentMixer on ``model`` (module docstring); ``init_logits[i][t]`` overrides φ_0."""
     cfg = config or AgentMixerConfig()
-    h = model.horizon if horizon is None else int(horizon)
-    if h is None or h < 1:
-        raise GameError(f"need a finite horizon >= 1, got {horizon}")
+    h = resolve_horizon(model, horizon)
     phi = _init(model, h, cfg, init_logits)
     eps = [[[np.zeros((model.num_states, m)) for _ in range(h)] for m in model.num_actions]
            for _ in range(cfg.num_seeds)]

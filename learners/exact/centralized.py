@@ -21,6 +21,7 @@ import numpy as np
 from games.dec_pomdp import DecPOMDP
 from games.errors import GameError
 from games.evaluation import evaluate_joint
+from learners.exact.gradients import resolve_horizon
 
 __all__ = ["CentralizedConfig", "CentralizedResult", "joint_q_values", "run_centralized"]
 
@@ -64,9 +65,7 @@ def run_centralized(model: DecPOMDP, config: CentralizedConfig | None = None,
                     horizon: int | None = None) -> CentralizedResult:
     """Train the joint policy on the MMDP of ``model`` (module docstring)."""
     cfg = config or CentralizedConfig()
-    h = model.horizon if horizon is None else int(horizon)
-    if h is None or h < 1:
-        raise GameError(f"need a finite horizon >= 1, got {horizon}")
+    h = resolve_horizon(model, horizon)
     pi = np.full((h, model.num_states, model.num_joint_actions), 1.0 / model.num_joint_actions)
     values = [evaluate_joint(model, pi, discount=1.0)]
     for _ in range(cfg.iterations):

@@ -21,7 +21,7 @@ import numpy as np
 from games.dec_pomdp import DecPOMDP
 from games.errors import GameError
 from games.policies import StochasticPolicy
-from learners.exact.gradients import Adam, product_gradient, softmax, softmax_vjp
+from learners.exact.gradients import Adam, product_gradient, resolve_horizon, softmax, softmax_vjp
 
 __all__ = ["DecentralizedConfig", "DecentralizedResult", "run_decentralized"]
 
@@ -96,9 +96,7 @@ def run_decentralized(model: DecPOMDP, config: DecentralizedConfig | None = None
                       horizon: int | None = None) -> DecentralizedResult:
     """Train independent exact-gradient learners on ``model`` (module docstring)."""
     cfg = config or DecentralizedConfig()
-    h = model.horizon if horizon is None else int(horizon)
-    if h is None or h < 1:
-        raise GameError(f"need a finite horizon >= 1, got {horizon}")
+    h = resolve_horizon(model, horizon)
     logits = initial_logits(model, h, cfg.init, cfg.init_scale, cfg.seed)
     flat = [x for agent in logits for x in agent]
     opt = Adam(flat, cfg.learning_rate)

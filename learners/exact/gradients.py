@@ -44,6 +44,7 @@ __all__ = [
     "joint_tables",
     "product_gradient",
     "product_tables",
+    "resolve_horizon",
     "softmax",
     "softmax_vjp",
 ]
@@ -52,6 +53,14 @@ Factors = Sequence[Sequence[np.ndarray]]
 """``factors[i][t]``: β^i_t as an array of shape (S, (|A_i||O_i|)^t, |A_i|)."""
 
 _POOL = [c for c in string.ascii_letters if c not in "sz"]
+
+
+def resolve_horizon(model: DecPOMDP, horizon: int | None) -> int:
+    """``horizon``, or the model's own when None; GameError unless it is a finite integer >= 1."""
+    h = model.horizon if horizon is None else int(horizon)
+    if h is None or h < 1:
+        raise GameError(f"need a finite horizon >= 1, got {horizon} (model horizon {model.horizon})")
+    return int(h)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 from games.dec_pomdp import DecPOMDP
 from games.errors import GameError
 from games.policies import StochasticPolicy
-from learners.exact.gradients import _Letters, joint_tables, product_tables
+from learners.exact.gradients import _Letters, joint_tables, product_tables, resolve_horizon
 
 __all__ = ["MagpoDecConfig", "MagpoDecResult", "run_magpo_dec"]
 
@@ -156,9 +156,7 @@ def run_magpo_dec(model: DecPOMDP, config: MagpoDecConfig | None = None, horizon
                   init: StochasticPolicy | None = None) -> MagpoDecResult:
     """MAGPO's four steps on a Dec-POMDP, exactly (module docstring); ``init`` defaults to uniform."""
     cfg = config or MagpoDecConfig()
-    h = model.horizon if horizon is None else int(horizon)
-    if h is None or h < 1:
-        raise GameError(f"need a finite horizon >= 1, got {horizon}")
+    h = resolve_horizon(model, horizon)
     pol = init if init is not None else StochasticPolicy.uniform(model.num_actions, model.num_observations, h)
     pol.validate(model.num_actions, model.num_observations)
     if pol.horizon < h:

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from ce.dec_gaps import dec_ce_gap, dec_nash_gap
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.evaluation import evaluate
+from games.dec_pomdp.model import DecPOMDP
+from games.dec_pomdp.policies import CorrelatedPolicy, DeterministicPolicy
+from games.dec_pomdp.policy_json import policy_from_dict, policy_to_dict
 from games.errors import ParseError
-from games.evaluation import evaluate
 from games.loading import load_dpomdp
-from games.policies import CorrelatedPolicy, DeterministicPolicy
-from games.policy_json import policy_from_dict, policy_to_dict
 
 __all__ = ["add_dpomdp_parser"]
 

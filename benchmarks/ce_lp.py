@@ -42,7 +42,7 @@ import numpy as np
 
 from ce.gaps import cce_gap, ce_gap
 from ce.lp import solve_correlated
-from games.catalog import random_game
+from games.normal_form.catalog import random_game
 
 DEFAULT_SIZES = ("2x10", "2x30", "2x100", "3x10", "4x6", "5x4", "6x5", "2x200")
 CONCEPTS = ("ce", "cce")

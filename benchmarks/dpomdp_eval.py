@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from ce.dec_gaps import best_response
-from games.dpomdp_catalog import dec_tiger
-from games.dpomdp_format import read_dpomdp
-from games.evaluation import evaluate
-from games.policies import StochasticPolicy
+from games.dec_pomdp.catalog import dec_tiger
+from games.dec_pomdp.evaluation import evaluate
+from games.dec_pomdp.madp_format import read_dpomdp
+from games.dec_pomdp.policies import StochasticPolicy
 
 CORPUS_FILES = ("dectiger.dpomdp", "GridSmall.dpomdp", "boxPushingUAI07.dpomdp.gz", "Mars.dpomdp.gz",
                 "fireFighting_2_3_3.dpomdp.gz", "fireFighting_2_4_3.dpomdp.gz")

@@ -1,7 +1,7 @@
 """Benchmark: exact finite-horizon Dec-POMDP planning (``ce.planning.solve_optimal``, GMAA*-ICE).
 
 For each standard benchmark problem (MADP ``.dpomdp`` files, read with
-``games.dpomdp_format.read_dpomdp``) and horizon, the optimal undiscounted value is computed with a
+``games.dec_pomdp.madp_format.read_dpomdp``) and horizon, the optimal undiscounted value is computed with a
 per-instance time limit and compared with the published optimum. Every instance runs in a fresh
 subprocess (model loading not timed) that is killed after the limit plus a grace period; the solver
 itself also stops at the limit and then reports the best value found and a proven upper bound.
@@ -58,7 +58,7 @@ PUBLISHED = {
 
 def _worker(path: str, horizon: int, limit: float, out: mp.Queue) -> None:
     from ce.planning import solve_optimal
-    from games.dpomdp_format import read_dpomdp
+    from games.dec_pomdp.madp_format import read_dpomdp
 
     try:
         model = read_dpomdp(path)

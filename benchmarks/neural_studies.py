@@ -1,6 +1,6 @@
 """Neural-tier studies against the exact tier: bridge crossing, predator-prey curves, throughput.
 
-* ``bridge``: AgentMixer-PPO, AIL and MAPPO on bridge crossing (games.dpomdp_catalog): the
+* ``bridge``: AgentMixer-PPO, AIL and MAPPO on bridge crossing (games.dec_pomdp.catalog): the
   train-time return (what the training rollouts earned: AgentMixer's joint policy sees the state;
   AIL's β-mixture of expert and students) against the test-time return of the decentralized
   actors (deterministic and sampled), beside the exact optima — the fully observable (MMDP) value
@@ -30,8 +30,8 @@ import numpy as np
 
 from ce.dec_gaps import dec_ce_gap
 from ce.planning import solve_mmdp, solve_optimal
-from games.dpomdp_catalog import bridge_crossing
-from games.evaluation import evaluate
+from games.dec_pomdp.catalog import bridge_crossing
+from games.dec_pomdp.evaluation import evaluate
 from learners.neural.evaluate import load_trained
 from learners.neural.exact_eval import tabulate_actors
 from learners.neural.trainer import TrainResult, make_config, train
@@ -60,7 +60,7 @@ def bridge(seeds: int, steps: int) -> None:
     print(f"bridge crossing, horizon 2: exact fully observable optimum {joint_opt:g}, exact decentralized "
           f"optimum {dec_opt:g}; {steps} env steps per run, {seeds} seeds. Test-time values are exact: "
           f"the trained actors tabulated over histories (learners.neural.exact_eval) and evaluated by "
-          f"games.evaluation; ε-CE by exact best responses.\n")
+          f"games.dec_pomdp.evaluation; ε-CE by exact best responses.\n")
     print("| algo | train-time return (last 10% of updates) | test det. exact | test sampled exact | "
           "ε-CE det. | seeds at −3 (det.) |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.evaluation import evaluate
+from games.dec_pomdp.model import DecPOMDP
+from games.dec_pomdp.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
 from games.errors import GameError
-from games.evaluation import evaluate
-from games.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
 
 __all__ = ["BestResponse", "DecGapReport", "best_response", "dec_cce_gap", "dec_ce_gap",
            "dec_nash_gap"]
@@ -45,7 +45,7 @@ class BestResponse:
         actions: per step t, the chosen action at every information set, shape ``(|I_t|,)``.
         with_recommendations: whether information sets include the recommended actions; then
             I_t enumerates (r_0, a_0, o_1, r_1, ..., a_{t-1}, o_t, r_t) in C order, else the
-            agent's action-observation histories (see games.policies).
+            agent's action-observation histories (see games.dec_pomdp.policies).
     """
 
     agent: int

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ce.errors import DistributionError
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = ["SUM_ATOL", "as_joint", "as_strategy", "marginals", "product_distribution"]
 

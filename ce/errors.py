@@ -1,29 +1,21 @@
-"""Typed errors and warnings of the equilibrium package."""
+"""Typed errors and warnings of the equilibrium package (branches of :mod:`games.errors`)."""
 
 from __future__ import annotations
 
-from games.errors import AgentmixerError
+from games.errors import GameError, SolverError
 
 __all__ = ["DegenerateGameError", "DistributionError", "SolverError", "SolverWarning"]
 
 
-class DistributionError(AgentmixerError, ValueError):
+class DistributionError(GameError):
     """A (joint or product) distribution is malformed: wrong shape, negative, not summing to 1."""
-
-
-class SolverError(AgentmixerError, RuntimeError):
-    """An LP/QP/conic solver did not return an optimal solution (status named in the message)."""
-
-    def __init__(self, message: str, status: str | None = None) -> None:
-        self.status = status
-        super().__init__(message)
 
 
 class SolverWarning(UserWarning):
     """A solver returned a solution of reduced quality (e.g. optimal only to a loose tolerance)."""
 
 
-class DegenerateGameError(AgentmixerError, ValueError):
+class DegenerateGameError(SolverError):
     """Support enumeration found evidence that a bimatrix game is degenerate.
 
     In a degenerate game equilibria may form continua, so the finite list that support enumeration

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ce.distributions import SUM_ATOL, as_joint, product_distribution
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = ["GapReport", "cce_gap", "ce_gap", "deviation_matrices", "ne_gap"]
 

@@ -32,7 +32,7 @@ from ce.gaps import GapReport, cce_gap, ce_gap
 from ce.highs_backend import INF, solve_highs
 from ce.lp_rows import Rows, lifted_cce_rows, linear_weights, target_vector
 from ce.polytope import IncentiveConstraints, incentive_constraints
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = ["HIGHS_DEFAULTS", "OBJECTIVES", "EquilibriumResult", "solve_cce", "solve_ce", "solve_correlated"]
 

@@ -14,7 +14,7 @@ import numpy as np
 from ce.distributions import as_joint
 from ce.errors import DistributionError
 from ce.highs_backend import INF
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = ["Rows", "lifted_cce_rows", "linear_weights", "target_vector"]
 

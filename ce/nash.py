@@ -32,7 +32,7 @@ from scipy.optimize import linprog
 
 from ce.errors import DegenerateGameError, DistributionError, SolverError, SolverWarning
 from games.errors import GameError
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = [
     "NashEquilibrium",

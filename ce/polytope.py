@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ce.errors import DistributionError
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = ["IncentiveConstraints", "incentive_constraints"]
 

@@ -1,14 +1,20 @@
-"""Game models: normal-form games and Dec-POMDPs, catalogs, file formats, policies and exact
-evaluation (imports nothing from ce/learners)."""
+"""Game models in two families, :mod:`games.normal_form` and :mod:`games.dec_pomdp`, loaded by name
+or file through one grammar (:mod:`games.spec`, :mod:`games.loading`), and batched simulators
+(:mod:`games.envs`). Imports nothing from ce or learners."""
 
-from games.catalog import CATALOG, make_game, random_game
-from games.dec_pomdp import DecPOMDP
-from games.dpomdp_catalog import DPOMDP_CATALOG, make_dpomdp
+from games.dec_pomdp import (
+    DPOMDP_CATALOG,
+    CorrelatedPolicy,
+    DecPOMDP,
+    DeterministicPolicy,
+    ReactivePolicy,
+    StochasticPolicy,
+    evaluate,
+    make_dpomdp,
+)
 from games.errors import AgentmixerError, GameError, GameNotFoundError, ParseError
-from games.evaluation import evaluate
 from games.loading import load_dpomdp, load_game, parse_spec
-from games.normal_form import NormalFormGame
-from games.policies import CorrelatedPolicy, DeterministicPolicy, ReactivePolicy, StochasticPolicy
+from games.normal_form import CATALOG, NormalFormGame, make_game, random_game
 
 __all__ = [
     "CATALOG",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.model import DecPOMDP
 
 Hist = tuple[tuple[int, int], ...]               # own AOH ((a_0, o_1), (a_1, o_2), ...)
 DistFn = Callable[[int, int, Hist], np.ndarray]  # (agent, t, own AOH) -> action distribution
@@ -33,7 +33,7 @@ def random_model(rng: np.random.Generator, acts: tuple[int, ...], obs: tuple[int
 
 
 def aoh_index(hist: Hist, m: int, q: int) -> int:
-    """games.policies convention, from its docstring: C order over digits a_k |O_i| + o_{k+1}."""
+    """games.dec_pomdp.policies convention, from its docstring: C order over digits a_k |O_i| + o_{k+1}."""
     if not hist:
         return 0
     return int(np.ravel_multi_index(tuple(a * q + o for a, o in hist), (m * q,) * len(hist)))

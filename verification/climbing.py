@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from ce import incentive_constraints, pure_nash_equilibria, solve_cce, solve_ce, support_enumeration
-from games.catalog import climbing
-from games.normal_form import NormalFormGame
+from games.normal_form.catalog import climbing
+from games.normal_form.game import NormalFormGame
 from learners.exact import MagpoConfig, run_magpo
 from learners.exact.agentmixer import AgentMixerConfig, run_agentmixer_batch
 from learners.exact.independent import IndependentConfig, run_independent_batch

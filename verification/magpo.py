@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from games.catalog import climbing, random_game
-from games.dpomdp_catalog import bridge_crossing, dec_tiger
-from games.normal_form import NormalFormGame
-from games.policies import StochasticPolicy
+from games.dec_pomdp.catalog import bridge_crossing, dec_tiger
+from games.dec_pomdp.policies import StochasticPolicy
+from games.normal_form.catalog import climbing, random_game
+from games.normal_form.game import NormalFormGame
 from learners.exact import MagpoConfig, run_magpo
 from learners.exact.magpo_dec import MagpoDecConfig, run_magpo_dec
 from verification.result import Check, ClaimResult

@@ -10,7 +10,7 @@ implicit product policy of π_θ under η_k's own occupancy, from the uniform η
 φ(· | h)) = 0, i.e. π_θ(· | s) must be a product Π_i φ^i(· | h^i) on every reachable (s, h). Two
 instances where that holds for the optimal joint policy π_θ*:
 
-* ``bridge_crossing_observed``: bridge crossing (:func:`games.dpomdp_catalog.bridge_crossing`)
+* ``bridge_crossing_observed``: bridge crossing (:func:`games.dec_pomdp.catalog.bridge_crossing`)
   with each agent observing *both* physiques, i.e. the full state. At t = 0 the state is the
   briefing for sure (b0 is a point mass) and at t = 1 every agent's own observation names the
   state, so every agent's history determines s. π_θ* is taken *deterministic* — the MMDP optimum
@@ -36,9 +36,9 @@ import dataclasses
 import numpy as np
 
 from ce.planning import solve_mmdp, solve_optimal
-from games.catalog import climbing
-from games.dec_pomdp import DecPOMDP
-from games.dpomdp_catalog import bridge_crossing
+from games.dec_pomdp.catalog import bridge_crossing
+from games.dec_pomdp.model import DecPOMDP
+from games.normal_form.catalog import climbing
 from learners.exact import distillation, uniform_optimal_joint_policy
 from verification.result import Check, ClaimResult
 
@@ -57,7 +57,7 @@ ITERATIONS = 5
 def observed_bridge_crossing() -> DecPOMDP:
     """Bridge crossing in which every agent observes the full state (both physiques).
 
-    Same states, transitions and rewards as :func:`games.dpomdp_catalog.bridge_crossing`; each
+    Same states, transitions and rewards as :func:`games.dec_pomdp.catalog.bridge_crossing`; each
     agent has four observations ``small-small`` .. ``big-big``, the end state's name (uniform
     noise after the briefing, which is never an end state).
     """

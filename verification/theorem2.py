@@ -35,9 +35,9 @@ from pathlib import Path
 
 from ce.dec_gaps import dec_ce_gap
 from ce.planning import solve_mmdp, solve_optimal
-from games.catalog import climbing, coordination, penalty, sum_to_ten
-from games.dec_pomdp import DecPOMDP
-from games.dpomdp_catalog import bridge_crossing, dec_tiger
+from games.dec_pomdp.catalog import bridge_crossing, dec_tiger
+from games.dec_pomdp.model import DecPOMDP
+from games.normal_form.catalog import climbing, coordination, penalty, sum_to_ten
 from learners.exact.agentmixer import AgentMixerConfig, joint_identifiability, run_agentmixer
 from learners.exact.ail import run_ail
 from learners.exact.decentralized import DecentralizedConfig, run_decentralized

@@ -4,9 +4,9 @@ predator-prey with miscoordination penalty) behind one :class:`BatchedEnv` inter
 
 ``make_env`` names: ``"predator-prey"`` / ``"predator-prey-small"`` (DICG, Li et al. 2020), with
 optional typed overrides of :class:`PredatorPreyConfig` fields, e.g. ``"predator-prey(penalty=0)"``;
-``"bridge"`` (AgentMixer's bridge crossing, :func:`games.dpomdp_catalog.bridge_crossing`);
+``"bridge"`` (AgentMixer's bridge crossing, :func:`games.dec_pomdp.catalog.bridge_crossing`);
 any normal-form catalog spec (``"climbing"``, ``"penalty(k=-50)"``, ...; see
-:mod:`games.catalog`) -> :class:`MatrixGameEnv`; any other Dec-POMDP catalog spec
+:mod:`games.normal_form.catalog`) -> :class:`MatrixGameEnv`; any other Dec-POMDP catalog spec
 (``"dec_tiger"``, ``"dec_tiger(horizon=4)"``, ``"bridge_crossing(congestion=5)"``) or a MADP
 ``.dpomdp[.gz]`` path -> :class:`DecPOMDPEnv`. Normal-form names win over the Dec-POMDP catalog's
 one-step copies of the same games.
@@ -41,8 +41,8 @@ _ALIASES = {"bridge": "bridge_crossing"}
 
 def env_names() -> list[str]:
     """The names ``make_env`` accepts (besides parameters and .dpomdp paths)."""
-    from games.catalog import CATALOG
-    from games.dpomdp_catalog import DPOMDP_CATALOG
+    from games.dec_pomdp.catalog import DPOMDP_CATALOG
+    from games.normal_form.catalog import CATALOG
 
     return ["predator-prey", "predator-prey-small", *_ALIASES, *CATALOG,
             *(n for n in DPOMDP_CATALOG if n not in CATALOG)]
@@ -75,9 +75,9 @@ def make_env(name: str, num_envs: int, seed: int | None = None, *,
     ``horizon`` overrides a Dec-POMDP's own horizon; MADP ``.dpomdp`` files carry none, so they
     need it (GameError otherwise). It is ignored by matrix games and predator-prey.
     """
-    from games.catalog import CATALOG
-    from games.dpomdp_catalog import DPOMDP_CATALOG
+    from games.dec_pomdp.catalog import DPOMDP_CATALOG
     from games.loading import load_dpomdp, load_game, parse_spec
+    from games.normal_form.catalog import CATALOG
 
     if not isinstance(name, str):
         raise GameError(f"environment name must be a string, got {name!r}")

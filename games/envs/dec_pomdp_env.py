@@ -1,6 +1,6 @@
 """A tabular Dec-POMDP simulated forward over B copies: s0 ~ b0, s' ~ T, joint observation ~ O.
 
-The model is a :class:`~games.dec_pomdp.DecPOMDP` (Bernstein, Givan, Immerman & Zilberstein, Math.
+The model is a :class:`~games.dec_pomdp.model.DecPOMDP` (Bernstein, Givan, Immerman & Zilberstein, Math.
 OR 2002) with MADP joint indices (last agent fastest): the joint action of ``actions[b]`` is
 ``ja = np.ravel_multi_index(actions[b], num_actions)`` and the sampled joint observation ``jo`` is
 split with ``np.unravel_index(jo, num_observations)``. One step in copy b in state s:
@@ -15,7 +15,7 @@ is exactly 1). Draw order per step: B uniforms for s', then B for jo.
 Episodes last exactly ``horizon`` steps (default ``model.horizon``; it must be finite). The horizon
 is part of the finite-horizon task, so the last step is reported as *terminal*, not truncated,
 and ``episode_return`` is the undiscounted sum of rewards — the value that
-:func:`games.evaluation.evaluate` computes exactly (with its default discount 1).
+:func:`games.dec_pomdp.evaluation.evaluate` computes exactly (with its default discount 1).
 
 Layouts (H = horizon, Q = max_i |O_i|, S = |S|):
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.model import DecPOMDP
 from games.envs.base import BatchedEnv
 from games.errors import GameError
 

@@ -1,6 +1,6 @@
 """A cooperative normal-form game played repeatedly as one-step episodes, batched over B copies.
 
-The game is a common-payoff :class:`~games.normal_form.NormalFormGame` (e.g. the climbing and
+The game is a common-payoff :class:`~games.normal_form.game.NormalFormGame` (e.g. the climbing and
 penalty games of Claus & Boutilier, AAAI 1998, the matrix games of the AgentMixer paper, Li, Zhao,
 Wu & Pajarinen, AAAI 2025): each step every copy receives ``R[a_1, ..., a_N]`` (the shared payoff
 tensor, ``game.common_reward()``) and its episode ends — episode length 1, every step is terminal
@@ -19,7 +19,7 @@ import numpy as np
 
 from games.envs.base import BatchedEnv, TimeStep
 from games.errors import GameError
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = ["MatrixGameEnv"]
 

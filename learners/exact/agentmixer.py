@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.evaluation import agent_occupancies, evaluate
+from games.dec_pomdp.model import DecPOMDP
+from games.dec_pomdp.policies import CorrelatedPolicy, StochasticPolicy
 from games.errors import GameError
-from games.evaluation import agent_occupancies, evaluate
-from games.normal_form import NormalFormGame
-from games.policies import CorrelatedPolicy, StochasticPolicy
+from games.normal_form.game import NormalFormGame
 from learners.exact.gradients import Adam, product_gradient, resolve_horizon, softmax, softmax_vjp
 from learners.exact.igc import DEFAULT_BASE_CAP, igc_modify, igc_modify_vjp
 from learners.exact.independent import batch_logits, batch_q

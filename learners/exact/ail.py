@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.model import DecPOMDP
 from games.errors import GameError
 from learners.exact.centralized import CentralizedConfig, CentralizedResult, run_centralized
 from learners.exact.implicit import DistillationResult, distillation

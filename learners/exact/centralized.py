@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.evaluation import evaluate_joint
+from games.dec_pomdp.model import DecPOMDP
 from games.errors import GameError
-from games.evaluation import evaluate_joint
 from learners.exact.gradients import resolve_horizon
 
 __all__ = ["CentralizedConfig", "CentralizedResult", "joint_q_values", "run_centralized"]

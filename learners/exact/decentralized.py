@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.model import DecPOMDP
+from games.dec_pomdp.policies import StochasticPolicy
 from games.errors import GameError
-from games.policies import StochasticPolicy
 from learners.exact.gradients import Adam, product_gradient, resolve_horizon, softmax, softmax_vjp
 
 __all__ = ["DecentralizedConfig", "DecentralizedResult", "run_decentralized"]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.model import DecPOMDP
 from games.errors import GameError
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 AgentMixer (Li, Zhao, Wu & Pajarinen, AAAI 2025, arXiv 2401.08728) imitates a joint, state-
 conditioned policy π_θ,t(a | s) with decentralized policies over each agent's action-observation
-history (AOH) h^i. Conventions are those of :mod:`games.policies` (AOH indices, MADP joint order);
+history (AOH) h^i. Conventions are those of :mod:`games.dec_pomdp.policies` (AOH indices, MADP joint order);
 a joint policy is an array ``pi[t, s, ja]`` (or ``pi[s, ja]``, used at every step).
 
 * :func:`implicit_product_policy` (Eq. 7): π^i_t(a_i | h^i) = Σ_s ρ^ψ_t(s | h^i) m^i_t(a_i | s), with
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.evaluation import evaluate, mmdp_q_values, occupancies
+from games.dec_pomdp.model import DecPOMDP
+from games.dec_pomdp.policies import DeterministicPolicy, StochasticPolicy
 from games.errors import GameError
-from games.evaluation import evaluate, mmdp_q_values, occupancies
-from games.policies import DeterministicPolicy, StochasticPolicy
 
 __all__ = [
     "DistillationResult",
@@ -101,7 +101,7 @@ def _marginals(model: DecPOMDP, pi_t: np.ndarray) -> list[np.ndarray]:
 
 def uniform_optimal_joint_policy(model: DecPOMDP, horizon: int, discount: float = 1.0) -> np.ndarray:
     """π*[t, s, ja]: the MMDP optimum, uniform over the joint actions optimal within :data:`TIE_ATOL`
-    (the tie rule under which :mod:`games.dpomdp_catalog` quotes its distilled values)."""
+    (the tie rule under which :mod:`games.dec_pomdp.catalog` quotes its distilled values)."""
     q = mmdp_q_values(model, horizon, discount)
     best = q >= q.max(axis=2, keepdims=True) - TIE_ATOL
     return best / best.sum(axis=2, keepdims=True)
@@ -111,7 +111,7 @@ def behaviour_occupancies(model: DecPOMDP, joint_policy: np.ndarray, behaviour: 
                           horizon: int | None = None) -> list[np.ndarray]:
     """ρ_t(s, h^1, ..., h^N), t < H, under ``behaviour`` (see :func:`implicit_product_policy`).
 
-    A product behaviour uses :func:`games.evaluation.occupancies`; the joint policy and mixtures
+    A product behaviour uses :func:`games.dec_pomdp.evaluation.occupancies`; the joint policy and mixtures
     use the generic forward pass ρ_{t+1}(s', (h^i a_i o_i)_i) = Σ_s ρ_t(s, h) P_t(a | s, h)
     T(s, a, s') O(a, s', o) with P_t(a | s, h) = β π_θ,t(a | s) + (1 - β) Π_i π^i_t(a_i | h^i).
     """
@@ -159,11 +159,11 @@ def implicit_product_policy(model: DecPOMDP, joint_policy: np.ndarray, behaviour
 
     ``behaviour`` ψ fixes the occupancy whose posterior ρ^ψ_t(s | h^i) is used:
 
-    * a :class:`~games.policies.StochasticPolicy` / :class:`~games.policies.DeterministicPolicy`:
+    * a :class:`~games.StochasticPolicy` / :class:`~games.DeterministicPolicy`:
       the decentralized policy's own occupancy (Eqs. 8-9 use π_η_k here);
     * the joint policy array itself (``behaviour is joint_policy`` or an equal array): the
       expert's own trajectories, with agents' AOHs recording the actions π_θ took — the posterior
-      comes from the occupancy over (s, joint AOH) under π_θ (what :mod:`games.dpomdp_catalog`
+      comes from the occupancy over (s, joint AOH) under π_θ (what :mod:`games.dec_pomdp.catalog`
       calls the distilled policy);
     * a :class:`Mixture` β π_θ + (1 - β) π_η mixed per step (Eq. 6).
 
@@ -200,7 +200,7 @@ class DistillationResult:
 
     Attributes:
         policy: the final product policy η_K.
-        values: V(η_k) for k = 0..K (exact, :func:`games.evaluation.evaluate`, γ = 1).
+        values: V(η_k) for k = 0..K (exact, :func:`games.dec_pomdp.evaluation.evaluate`, γ = 1).
         identifiability: Def. 5 KL of π_θ against η_k under η_k's occupancy, k = 0..K.
         betas: the mixture weight used to produce η_{k+1}, k = 0..K-1.
         change: max |η_{k+1} - η_k| over all rows, k = 0..K-1 (0: a fixed point was reached).

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from games.errors import GameError
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = [
     "IndependentBatchResult",

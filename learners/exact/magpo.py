@@ -37,7 +37,7 @@ from typing import Literal
 import numpy as np
 
 from games.errors import GameError
-from games.normal_form import NormalFormGame
+from games.normal_form.game import NormalFormGame
 
 __all__ = [
     "MagpoConfig",

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.model import DecPOMDP
+from games.dec_pomdp.policies import StochasticPolicy
 from games.errors import GameError
-from games.policies import StochasticPolicy
 from learners.exact.gradients import _Letters, joint_tables, product_tables, resolve_horizon
 
 __all__ = ["MagpoDecConfig", "MagpoDecResult", "run_magpo_dec"]

@@ -1,21 +1,17 @@
 """Typed errors of the neural training tier (:mod:`learners.neural.trainer`).
 
-Both derive from :class:`games.errors.GameError` (hence ``AgentmixerError`` and ``ValueError``), so
-the CLI prints them as one line and exits with status 2.
+``ConfigError`` is the configuration branch of :mod:`games.errors`; ``TrainingDiverged`` is a
+``TrainingError``. The CLI prints both as one line and exits with status 2.
 """
 
 from __future__ import annotations
 
-from games.errors import GameError
+from games.errors import ConfigError, TrainingError
 
 __all__ = ["ConfigError", "TrainingDiverged"]
 
 
-class ConfigError(GameError):
-    """A training configuration is invalid: unknown key, wrong type or out-of-range value."""
-
-
-class TrainingDiverged(GameError):
+class TrainingDiverged(TrainingError):
     """A loss, gradient or parameter became NaN / inf; the last good checkpoint is kept.
 
     Attributes:

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from games.dec_pomdp.evaluation import evaluate
 from games.envs import BatchedEnv, DecPOMDPEnv, make_env
-from games.evaluation import evaluate
 from learners.neural.algorithms import Algorithm, EnvSpec, build_algorithm
 from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from learners.neural.exact_eval import tabulate_actors

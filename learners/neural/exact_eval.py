@@ -3,9 +3,9 @@
 On :class:`games.envs.DecPOMDPEnv` a feed-forward actor sees ``[one-hot(last own observation) |
 one-hot(t)]`` (zeros before the first observation), so its policy is a function of (t, last
 observation): a decentralized policy over action-observation histories that
-:func:`games.evaluation.evaluate` values exactly and :func:`ce.dec_gaps.dec_ce_gap` can audit. This
+:func:`games.dec_pomdp.evaluation.evaluate` values exactly and :func:`ce.dec_gaps.dec_ce_gap` can audit. This
 module tabulates it — every history h_i at step t is mapped to the observation the environment
-would show (the last observation of h_i is ``h_i mod |O_i|``, see :mod:`games.policies`) and pushed
+would show (the last observation of h_i is ``h_i mod |O_i|``, see :mod:`games.dec_pomdp.policies`) and pushed
 through the actors — instead of estimating the value from sampled episodes.
 """
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from games.dec_pomdp import DecPOMDP
+from games.dec_pomdp.model import DecPOMDP
+from games.dec_pomdp.policies import StochasticPolicy
 from games.errors import GameError
-from games.policies import StochasticPolicy
 from learners.neural.actors import Actors
 
 __all__ = ["tabulate_actors"]

@@ -38,12 +38,12 @@ from scipy.optimize import linprog
 
 from ce.dec_gaps import best_response, dec_cce_gap, dec_ce_gap, dec_nash_gap
 from ce.gaps import cce_gap, ce_gap, ne_gap
-from games.dec_pomdp import DecPOMDP
-from games.dpomdp_catalog import dec_tiger, random_dpomdp
+from games.dec_pomdp.catalog import dec_tiger, random_dpomdp
+from games.dec_pomdp.evaluation import evaluate
+from games.dec_pomdp.model import DecPOMDP
+from games.dec_pomdp.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
 from games.errors import GameError
-from games.evaluation import evaluate
-from games.normal_form import NormalFormGame
-from games.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
+from games.normal_form.game import NormalFormGame
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 1e-9

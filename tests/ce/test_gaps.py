@@ -21,8 +21,8 @@ from ce.distributions import as_joint, as_strategy, marginals, product_distribut
 from ce.errors import DistributionError
 from ce.gaps import cce_gap, ce_gap, deviation_matrices, ne_gap
 from ce.nash import pure_nash_equilibria
-from games.catalog import make_game
-from games.normal_form import NormalFormGame
+from games.normal_form.catalog import make_game
+from games.normal_form.game import NormalFormGame
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -24,8 +24,8 @@ from ce.gaps import cce_gap, ce_gap
 from ce.lp import OBJECTIVES, EquilibriumResult, solve_cce, solve_ce, solve_correlated
 from ce.nash import lemke_howson, pure_nash_equilibria, support_enumeration
 from ce.polytope import incentive_constraints
-from games.catalog import make_game, random_game
-from games.normal_form import NormalFormGame
+from games.normal_form.catalog import make_game, random_game
+from games.normal_form.game import NormalFormGame
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOL = 1e-7

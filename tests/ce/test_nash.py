@@ -20,9 +20,9 @@ from ce.nash import (
     pure_nash_equilibria,
     support_enumeration,
 )
-from games.catalog import make_game, random_game
 from games.errors import GameError
-from games.normal_form import NormalFormGame
+from games.normal_form.catalog import make_game, random_game
+from games.normal_form.game import NormalFormGame
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from ce import cce_gap, ce_gap, solve_correlated
-from games.catalog import climbing
-from games.normal_form import NormalFormGame
+from games.normal_form.catalog import climbing
+from games.normal_form.game import NormalFormGame
 from verification import climbing as claim
 from verification.result import Check, ClaimResult
 

@@ -1,0 +1,62 @@
+"""Finite-horizon planning for Dec-POMDPs (Bernstein, Givan, Immerman & Zilberstein, Math. OR 2002).
+
+Horizons count decision steps and values are E[Σ_{t<H} γ^t R(s_t, a_t)] from b0 with γ = the
+``discount`` argument (default 1: published optima are undiscounted). Planners:
+
+* :func:`solve_optimal` — the optimal deterministic decentralized policy by GMAA*-ICE (Oliehoek,
+  Spaan, Amato & Whiteson, "Incremental clustering and expansion for faster optimal planning in
+  Dec-POMDPs", JAIR 46, 2013): A* over partial policies with stage Bayesian games, lossless
+  clustering of histories (Oliehoek, Whiteson & Spaan, AAMAS 2009), incremental expansion, and the
+  Q_BG / Q_POMDP heuristics (Oliehoek, Spaan & Vlassis, JAIR 32, 2008). Implementation:
+  :mod:`ce.planning.gmaa` and :mod:`ce.planning.bg`.
+* :func:`solve_jesp` — JESP (Nair, Tambe, Yokoo, Pynadath & Marsella, IJCAI 2003): alternating
+  exact best responses; fixed points are Nash equilibria in deterministic policies.
+* :func:`solve_mmdp` — the fully observable MMDP optimum (Boutilier, TARK 1996), an upper bound on
+  every Dec-POMDP policy; :func:`qmdp_values` gives its Q-values (the Q_MDP heuristic).
+* :func:`solve_brute_force` — every deterministic joint policy evaluated (tiny models; a test oracle).
+* :func:`evaluate_deterministic` — exact value of a deterministic decentralized policy.
+
+Every planner returns a :class:`PlanResult`; bad models, horizons or discounts raise
+:class:`~games.errors.GameError`.
+"""
+
+from __future__ import annotations
+
+from ce.planning.common import (
+    PlanResult,
+    evaluate_deterministic,
+    qmdp_values,
+    random_deterministic_policy,
+    solve_mmdp,
+)
+from ce.planning.gmaa import HEURISTICS, solve_gmaa_ice
+from ce.planning.jesp import MAX_BRUTE_FORCE, best_response, solve_brute_force, solve_jesp
+from games.dec_pomdp.model import DecPOMDP
+
+__all__ = [
+    "HEURISTICS",
+    "MAX_BRUTE_FORCE",
+    "PlanResult",
+    "best_response",
+    "evaluate_deterministic",
+    "qmdp_values",
+    "random_deterministic_policy",
+    "solve_brute_force",
+    "solve_jesp",
+    "solve_mmdp",
+    "solve_optimal",
+]
+
+
+def solve_optimal(model: DecPOMDP, horizon: int, discount: float = 1.0, *, time_limit: float | None = None,
+                  heuristic: str = "auto") -> PlanResult:
+    """The optimal deterministic decentralized policy for ``horizon`` decision steps (GMAA*-ICE).
+
+    Deterministic policies suffice for optimality in finite-horizon Dec-POMDPs, so ``value`` is the
+    Dec-POMDP optimum. ``heuristic`` is one of :data:`HEURISTICS` (``"auto"``: Q_BG for two agents
+    with small one-step Bayesian games, else Q_POMDP; both fall back to Q_MDP at stages where the
+    table of reachable joint beliefs would be too large). With ``time_limit`` (seconds) the search
+    may stop early: then ``optimal`` is ``False``, ``value`` is the best policy found and
+    ``upper_bound`` a proven bound on the optimum.
+    """
+    return solve_gmaa_ice(model, horizon, discount, time_limit=time_limit, heuristic=heuristic)

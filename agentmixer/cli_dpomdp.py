@@ -10,15 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from ce.dec_gaps import dec_ce_gap, dec_nash_gap
+from ce import planning
+from ce.dec_gaps import dec_gaps
 from games.dec_pomdp.evaluation import evaluate
 from games.dec_pomdp.model import DecPOMDP
-from games.dec_pomdp.policies import CorrelatedPolicy, DeterministicPolicy
+from games.dec_pomdp.policies import DeterministicPolicy
 from games.dec_pomdp.policy_json import policy_from_dict, policy_to_dict
 from games.errors import ParseError
 from games.loading import load_dpomdp
 
 __all__ = ["add_dpomdp_parser"]
+
+HORIZON_HELP = "decision steps; default: the model's own (MADP files set none, so they need it)"
+DISCOUNT_HELP = "γ in (0, 1]; default: the model's own (a .dpomdp file's discount: line)"
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
@@ -58,21 +62,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from ce import planning
-
     model = load_dpomdp(args.model)
-    gamma = args.discount if args.discount is not None else 1.0
+    horizon, gamma = model.resolve_horizon(args.horizon), model.resolve_discount(args.discount)
     start = time.perf_counter()
-    if args.method == "exact":
-        res = planning.solve_optimal(model, args.horizon, gamma, time_limit=args.time_limit)
-    elif args.method == "jesp":
-        res = planning.solve_jesp(model, args.horizon, gamma, seed=args.seed, restarts=args.restarts)
-    else:
-        res = planning.solve_mmdp(model, args.horizon, gamma)
+    res = planning.solve(model, horizon, gamma, method=args.method, time_limit=args.time_limit,
+                         seed=args.seed, restarts=args.restarts)
     seconds = time.perf_counter() - start
-    payload: dict[str, Any] = {"model": model.name, "method": args.method, "horizon": args.horizon,
+    payload: dict[str, Any] = {"model": model.name, "method": args.method, "horizon": horizon,
                                "discount": gamma, "value": res.value, "seconds": seconds}
-    lines = [f"{model.name} h={args.horizon} ({args.method}): value {res.value:.6f} "
+    lines = [f"{model.name} h={horizon} γ={gamma:g} ({args.method}): value {res.value:.6f} "
              f"in {seconds:.3f} s"]
     if isinstance(res.policy, DeterministicPolicy):
         payload["policy"] = policy_to_dict(res.policy, model)
@@ -104,13 +102,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         raise ParseError(exc.msg, exc.lineno, exc.colno, source=args.policy) from None
     policy = policy_from_dict(data, model, args.policy)
-    gamma = args.discount
-    value = evaluate(model, policy, args.horizon, gamma)
-    payload: dict[str, Any] = {"model": model.name, "horizon": args.horizon, "value": value}
-    lines = [f"{model.name} h={args.horizon}: value {value:.6f}"]
-    reports = {"ce": dec_ce_gap(model, policy, horizon=args.horizon, discount=gamma)}
-    if not isinstance(policy, CorrelatedPolicy):
-        reports["ne"] = dec_nash_gap(model, policy, horizon=args.horizon, discount=gamma)
+    horizon, gamma = model.resolve_horizon(args.horizon), model.resolve_discount(args.discount)
+    value = evaluate(model, policy, horizon, gamma)
+    payload: dict[str, Any] = {"model": model.name, "horizon": horizon, "discount": gamma, "value": value}
+    lines = [f"{model.name} h={horizon} γ={gamma:g}: value {value:.6f}"]
+    reports = dec_gaps(model, policy, horizon=horizon, discount=gamma)
     for concept, rep in sorted(reports.items(), key=lambda kv: kv[0] != "ne"):
         payload[f"epsilon_{concept}"] = rep.epsilon
         payload[f"best_response_values_{concept}"] = rep.best_response_values.tolist()
@@ -132,9 +128,9 @@ def add_dpomdp_parser(sub: argparse._SubParsersAction, json_flag: argparse.Argum
 
     p = dsub.add_parser("solve", parents=[json_flag], help="optimal / JESP / MMDP policy")
     p.add_argument("model", help=model_help)
-    p.add_argument("--horizon", type=int, required=True)
-    p.add_argument("--method", choices=("exact", "jesp", "mmdp"), default="exact")
-    p.add_argument("--discount", type=float, default=None, help="default 1 (undiscounted)")
+    p.add_argument("--horizon", type=int, default=None, help=HORIZON_HELP)
+    p.add_argument("--method", choices=planning.METHODS, default="exact")
+    p.add_argument("--discount", type=float, default=None, help=DISCOUNT_HELP)
     p.add_argument("--time-limit", type=float, default=None, help="seconds (exact method)")
     p.add_argument("--seed", type=int, default=0, help="JESP initialisation seed")
     p.add_argument("--restarts", type=int, default=1, help="JESP restarts")
@@ -145,6 +141,6 @@ def add_dpomdp_parser(sub: argparse._SubParsersAction, json_flag: argparse.Argum
     p = dsub.add_parser("evaluate", parents=[json_flag], help="value and ε-NE / ε-CE gaps")
     p.add_argument("model", help=model_help)
     p.add_argument("policy", help="policy JSON (as written by solve --save)")
-    p.add_argument("--horizon", type=int, required=True)
-    p.add_argument("--discount", type=float, default=None, help="default 1 (undiscounted)")
+    p.add_argument("--horizon", type=int, default=None, help=HORIZON_HELP)
+    p.add_argument("--discount", type=float, default=None, help=DISCOUNT_HELP)
     p.set_defaults(func=cmd_evaluate)

@@ -30,7 +30,7 @@ from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
 from games.errors import GameError
 
-__all__ = ["BestResponse", "DecGapReport", "best_response", "dec_cce_gap", "dec_ce_gap",
+__all__ = ["BestResponse", "DecGapReport", "best_response", "dec_cce_gap", "dec_ce_gap", "dec_gaps",
            "dec_nash_gap"]
 
 Policy = StochasticPolicy | DeterministicPolicy | CorrelatedPolicy
@@ -89,10 +89,10 @@ def best_response(model: DecPOMDP, policy: Policy, agent: int, *, horizon: int |
     if not 0 <= agent < n:
         raise GameError(f"agent {agent} out of range 0..{n - 1}")
     weights, pols = _seeds(model, policy)
-    h = pols[0].horizon if horizon is None else int(horizon)
-    if not 1 <= h <= pols[0].horizon:
-        raise GameError(f"horizon {horizon} outside 1..{pols[0].horizon}")
-    gamma = 1.0 if discount is None else float(discount)
+    h = model.resolve_horizon(horizon)
+    if pols[0].horizon != h:
+        raise GameError(f"the policy has {pols[0].horizon} steps but the horizon is {h}")
+    gamma = model.resolve_discount(discount)
     others = [j for j in range(n) if j != agent]
     m_i, q_i = model.num_actions[agent], model.num_observations[agent]
     s_n = model.num_states
@@ -177,3 +177,13 @@ def dec_ce_gap(model: DecPOMDP, policy: Policy, *, horizon: int | None = None,
                discount: float | None = None) -> DecGapReport:
     """Def. 3: deviations that see the recommended action first (strategy modifications)."""
     return _report(model, policy, "ce", True, horizon, discount)
+
+
+def dec_gaps(model: DecPOMDP, policy: Policy, *, horizon: int | None = None,
+             discount: float | None = None) -> dict[str, DecGapReport]:
+    """Every gap that applies to ``policy``: ``"ce"`` always, ``"ne"`` for a product policy (a
+    correlated policy is no Nash candidate), keyed by concept."""
+    reports = {"ce": dec_ce_gap(model, policy, horizon=horizon, discount=discount)}
+    if not isinstance(policy, CorrelatedPolicy):
+        reports["ne"] = dec_nash_gap(model, policy, horizon=horizon, discount=discount)
+    return reports

@@ -1,7 +1,9 @@
 """Finite-horizon planning for Dec-POMDPs (Bernstein, Givan, Immerman & Zilberstein, Math. OR 2002).
 
-Horizons count decision steps and values are E[Σ_{t<H} γ^t R(s_t, a_t)] from b0 with γ = the
-``discount`` argument (default 1: published optima are undiscounted). Planners:
+Horizons count decision steps and values are E[Σ_{t<H} γ^t R(s_t, a_t)] from b0. H and γ resolve
+by the model's one rule (:meth:`~games.dec_pomdp.model.DecPOMDP.resolve_horizon`,
+:meth:`~games.dec_pomdp.model.DecPOMDP.resolve_discount`): the argument when given, else the model's
+own (a ``.dpomdp`` file's ``discount:`` line), else a typed error. Planners:
 
 * :func:`solve_optimal` — the optimal deterministic decentralized policy by GMAA*-ICE (Oliehoek,
   Spaan, Amato & Whiteson, "Incremental clustering and expansion for faster optimal planning in
@@ -16,8 +18,8 @@ Horizons count decision steps and values are E[Σ_{t<H} γ^t R(s_t, a_t)] from b
 * :func:`solve_brute_force` — every deterministic joint policy evaluated (tiny models; a test oracle).
 * :func:`evaluate_deterministic` — exact value of a deterministic decentralized policy.
 
-Every planner returns a :class:`PlanResult`; bad models, horizons or discounts raise
-:class:`~games.errors.GameError`.
+Every planner returns a :class:`PlanResult`; a bad model raises :class:`~games.errors.GameError`, a
+bad or missing horizon or discount :class:`~games.errors.ConfigError`.
 """
 
 from __future__ import annotations
@@ -32,15 +34,18 @@ from ce.planning.common import (
 from ce.planning.gmaa import HEURISTICS, solve_gmaa_ice
 from ce.planning.jesp import MAX_BRUTE_FORCE, best_response, solve_brute_force, solve_jesp
 from games.dec_pomdp.model import DecPOMDP
+from games.errors import ConfigError
 
 __all__ = [
     "HEURISTICS",
     "MAX_BRUTE_FORCE",
+    "METHODS",
     "PlanResult",
     "best_response",
     "evaluate_deterministic",
     "qmdp_values",
     "random_deterministic_policy",
+    "solve",
     "solve_brute_force",
     "solve_jesp",
     "solve_mmdp",
@@ -48,8 +53,8 @@ __all__ = [
 ]
 
 
-def solve_optimal(model: DecPOMDP, horizon: int, discount: float = 1.0, *, time_limit: float | None = None,
-                  heuristic: str = "auto") -> PlanResult:
+def solve_optimal(model: DecPOMDP, horizon: int | None = None, discount: float | None = None, *,
+                  time_limit: float | None = None, heuristic: str = "auto") -> PlanResult:
     """The optimal deterministic decentralized policy for ``horizon`` decision steps (GMAA*-ICE).
 
     Deterministic policies suffice for optimality in finite-horizon Dec-POMDPs, so ``value`` is the
@@ -60,3 +65,24 @@ def solve_optimal(model: DecPOMDP, horizon: int, discount: float = 1.0, *, time_
     ``upper_bound`` a proven bound on the optimum.
     """
     return solve_gmaa_ice(model, horizon, discount, time_limit=time_limit, heuristic=heuristic)
+
+
+METHODS = ("exact", "jesp", "mmdp")
+"""The planners :func:`solve` dispatches to: GMAA*-ICE, JESP, and the MMDP upper bound."""
+
+
+def solve(model: DecPOMDP, horizon: int | None = None, discount: float | None = None, *,
+          method: str = "exact", time_limit: float | None = None, seed: int = 0,
+          restarts: int = 1) -> PlanResult:
+    """Plan with ``method`` (one of :data:`METHODS`): the one entry the CLI calls.
+
+    ``time_limit`` applies to ``"exact"``, ``seed`` and ``restarts`` to ``"jesp"``; horizon and
+    discount resolve by the model's rule.
+    """
+    if method == "exact":
+        return solve_optimal(model, horizon, discount, time_limit=time_limit)
+    if method == "jesp":
+        return solve_jesp(model, horizon, discount, seed=seed, restarts=restarts)
+    if method == "mmdp":
+        return solve_mmdp(model, horizon, discount)
+    raise ConfigError(f"unknown planning method {method!r}; choose one of {', '.join(METHODS)}")

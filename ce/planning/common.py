@@ -78,16 +78,6 @@ def check_horizon(horizon: object) -> int:
     return int(horizon)
 
 
-def check_discount(discount: object) -> float:
-    try:
-        d = float(discount)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise GameError(f"discount must be a number in (0, 1], got {discount!r}") from None
-    if not 0.0 < d <= 1.0:
-        raise GameError(f"discount must be in (0, 1], got {discount!r}")
-    return d
-
-
 def obs_parts(model: DecPOMDP) -> tuple[np.ndarray, ...]:
     """``parts[i][jo]``: agent i's observation in joint observation jo."""
     return tuple(np.asarray(v, dtype=np.int64)
@@ -155,14 +145,15 @@ def _evaluate_batch(model: DecPOMDP, actions: Sequence[Sequence[np.ndarray]], ho
     return values
 
 
-def evaluate_deterministic(model: DecPOMDP, policy: DeterministicPolicy, discount: float = 1.0) -> float:
+def evaluate_deterministic(model: DecPOMDP, policy: DeterministicPolicy,
+                           discount: float | None = None) -> float:
     """Exact E[Σ_{t<H} γ^t R] of a deterministic decentralized policy, H = ``policy.horizon``.
 
     Forward propagation of the joint occupancy P(s, joint observation history) (vectorised over
     histories, zero-probability histories dropped).
     """
     model = check_model(model)
-    discount = check_discount(discount)
+    discount = model.resolve_discount(discount)
     if not isinstance(policy, DeterministicPolicy):
         raise GameError(f"expected a DeterministicPolicy, got {type(policy).__name__}")
     policy.validate(model.num_actions, model.num_observations)
@@ -172,20 +163,20 @@ def evaluate_deterministic(model: DecPOMDP, policy: DeterministicPolicy, discoun
 
 
 # ----------------------------------------------------------------------------- MMDP
-def qmdp_values(model: DecPOMDP, horizon: int, discount: float = 1.0) -> np.ndarray:
+def qmdp_values(model: DecPOMDP, horizon: int | None = None, discount: float | None = None) -> np.ndarray:
     """``Q[t, s, ja]`` of the fully observable MMDP with t decision steps already taken."""
-    return mmdp_q_values(model, check_horizon(horizon), discount)
+    return mmdp_q_values(model, horizon, discount)
 
 
-def solve_mmdp(model: DecPOMDP, horizon: int, discount: float = 1.0) -> PlanResult:
+def solve_mmdp(model: DecPOMDP, horizon: int | None = None, discount: float | None = None) -> PlanResult:
     """Optimal value and joint policy ``pi[t, s]`` of the underlying MMDP (states fully observed).
 
     Backward induction; the value upper-bounds the value of every decentralized policy.
     """
     start = time.perf_counter()
     model = check_model(model)
-    horizon = check_horizon(horizon)
-    discount = check_discount(discount)
+    horizon = model.resolve_horizon(horizon)
+    discount = model.resolve_discount(discount)
     q = qmdp_values(model, horizon, discount)
     pi = q.argmax(axis=2)
     value = float(model.initial @ q[0].max(axis=1))

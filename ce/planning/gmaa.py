@@ -36,8 +36,6 @@ from ce.planning.common import (
     BeliefTable,
     PlanResult,
     action_strides,
-    check_discount,
-    check_horizon,
     check_model,
     evaluate_deterministic,
     qmdp_values,
@@ -189,13 +187,14 @@ class _Search:
         return DeterministicPolicy(tuple(tuple(a) for a in acts))
 
 
-def solve_gmaa_ice(model: DecPOMDP, horizon: int, discount: float = 1.0, *, time_limit: float | None = None,
-                   heuristic: str = "auto", initial_policy: bool = True) -> PlanResult:
+def solve_gmaa_ice(model: DecPOMDP, horizon: int | None = None, discount: float | None = None, *,
+                   time_limit: float | None = None, heuristic: str = "auto",
+                   initial_policy: bool = True) -> PlanResult:
     """GMAA*-ICE search; see the module docstring and :func:`ce.planning.solve_optimal`."""
     start = time.perf_counter()
     model = check_model(model)
-    horizon = check_horizon(horizon)
-    discount = check_discount(discount)
+    horizon = model.resolve_horizon(horizon)
+    discount = model.resolve_discount(discount)
     if heuristic not in HEURISTICS:
         raise GameError(f"heuristic must be one of {HEURISTICS}, got {heuristic!r}")
     if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, int | float)

@@ -63,6 +63,12 @@ class DeterministicPolicy:
     def horizon(self) -> int:
         return len(self.actions[0])
 
+    def prefix(self, horizon: int) -> DeterministicPolicy:
+        """The first ``horizon`` steps: an explicit cut (evaluators never cut a policy themselves)."""
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= self.horizon:
+            raise GameError(f"prefix length must be an integer in 1..{self.horizon}, got {horizon!r}")
+        return DeterministicPolicy(tuple(agent[:horizon] for agent in self.actions))
+
     def validate(self, num_actions: Sequence[int], num_observations: Sequence[int]) -> None:
         """Typed error unless the shapes and action ranges fit the model."""
         if len(self.actions) != len(num_actions):
@@ -113,6 +119,12 @@ class StochasticPolicy:
     @property
     def horizon(self) -> int:
         return len(self.probs[0])
+
+    def prefix(self, horizon: int) -> StochasticPolicy:
+        """The first ``horizon`` steps: an explicit cut (evaluators never cut a policy themselves)."""
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= self.horizon:
+            raise GameError(f"prefix length must be an integer in 1..{self.horizon}, got {horizon!r}")
+        return StochasticPolicy(tuple(agent[:horizon] for agent in self.probs))
 
     def validate(self, num_actions: Sequence[int], num_observations: Sequence[int]) -> None:
         if len(self.probs) != len(num_actions):

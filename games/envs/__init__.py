@@ -85,11 +85,7 @@ def make_env(name: str, num_envs: int, seed: int | None = None, *,
     if pp is not None:
         return PredatorPreyEnv(_predator_prey_config(pp.group(1), pp.group(2) or ""), num_envs, seed)
     if name.endswith((".dpomdp", ".dpomdp.gz")):
-        model = load_dpomdp(name)
-        if horizon is None and model.horizon is None:
-            raise GameError(f"{name!r} sets no horizon (MADP files never do): pass make_env(..., "
-                            f"horizon=H)")
-        return DecPOMDPEnv(model, num_envs, horizon, seed=seed)
+        return DecPOMDPEnv(load_dpomdp(name), num_envs, horizon, seed=seed)
     base, _params = parse_spec(name)
     if base in CATALOG:
         return MatrixGameEnv(load_game(name), num_envs, seed)

@@ -30,7 +30,7 @@ from ce.planning.bg import BGEnumerator, best_bg_solution
 from ce.planning.gmaa import solve_gmaa_ice
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import DeterministicPolicy
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.catalog import climbing
 
 CORPUS = SHARED_DPOMDP
@@ -162,7 +162,7 @@ def test_evaluate_matches_games_evaluation() -> None:
     for seed in range(5):
         model = random_model(seed, 2, 3, (2, 3), (2, 2), False)
         pol = random_deterministic_policy(model, 3, np.random.default_rng(seed))
-        assert close(evaluate_deterministic(model, pol, 0.9), evaluate(model, pol, discount=0.9))
+        assert close(evaluate_deterministic(model, pol, 0.9), evaluate(model, pol, 3, discount=0.9))
 
 
 # ----------------------------------------------------------------------------- Dec-Tiger, climbing
@@ -227,13 +227,13 @@ def test_bg_enumerator_order_and_best() -> None:
 def test_bad_horizon(horizon: object) -> None:
     model = hand_dec_tiger()
     for fn in (solve_optimal, solve_mmdp, solve_jesp, solve_brute_force):
-        with pytest.raises(GameError):
+        with pytest.raises(ConfigError):
             fn(model, horizon)  # type: ignore[operator]
 
 
 def test_bad_arguments() -> None:
     model = hand_dec_tiger()
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         solve_optimal(model, 2, discount=0.0)
     with pytest.raises(GameError):
         solve_optimal(model, 2, heuristic="nope")
@@ -293,4 +293,4 @@ def test_corpus_published_optima(name: str, horizon: int, value: float, decimals
     assert r.optimal
     assert abs(r.value - value) <= max(1e-4, 0.5 * 10.0 ** -decimals) + 1e-12, (r.value, value)
     assert time.perf_counter() - start < 20
-    assert math.isclose(evaluate_deterministic(model, r.policy), r.value, rel_tol=1e-9, abs_tol=1e-9)
+    assert math.isclose(evaluate_deterministic(model, r.policy, 1.0), r.value, rel_tol=1e-9, abs_tol=1e-9)

@@ -18,7 +18,7 @@ from games.envs import (
     TimeStep,
     make_env,
 )
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 
 NAMES = ["climbing", "penalty(k=-50)", "bridge", "dec_tiger", "predator-prey", "predator-prey-small"]
 
@@ -171,7 +171,7 @@ def test_make_env_kinds_and_errors() -> None:
         make_env("prisoners_dilemma", 1)
     with pytest.raises(GameError, match="num_envs"):
         make_env("climbing", 0)
-    with pytest.raises(GameError, match="horizon"):
+    with pytest.raises(ConfigError, match="horizon"):
         DecPOMDPEnv(make_env("dec_tiger", 1).model, 1, horizon=0)
 
 
@@ -181,7 +181,7 @@ def test_make_env_reads_dpomdp_files(tmp_path: Path) -> None:
 
     path = tmp_path / "tiger.dpomdp"
     write_dpomdp(dec_tiger(), path)
-    with pytest.raises(GameError, match="horizon"):
+    with pytest.raises(ConfigError, match="horizon"):
         make_env(str(path), 2, seed=0)
     env = make_env(str(path), 2, seed=0, horizon=4)
     assert isinstance(env, DecPOMDPEnv) and env.num_actions == (3, 3) and env.episode_limit == 4

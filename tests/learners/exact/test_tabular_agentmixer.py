@@ -17,7 +17,7 @@ from games.dec_pomdp.catalog import bridge_crossing, dec_tiger
 from games.dec_pomdp.evaluation import evaluate, occupancies
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import StochasticPolicy
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.catalog import coordination
 from learners.exact.agentmixer import (
     RATIO_CAP,
@@ -267,5 +267,5 @@ def test_config_validation(kwargs: dict) -> None:
 
 
 def test_bad_horizon_raises() -> None:
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         run_agentmixer(_coordination(), AgentMixerConfig(iterations=1), horizon=0)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 
 __all__ = ["ACTIVATIONS", "ActorConfig", "ActorOutput", "Actors", "AgentLinear", "activation_fn"]
 
@@ -40,7 +40,7 @@ def activation_fn(name: str) -> nn.Module:
     """The activation module called ``name`` (one of :data:`ACTIVATIONS`)."""
     modules: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU}
     if name not in modules:
-        raise GameError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+        raise ConfigError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
     return modules[name]()
 
 
@@ -90,12 +90,12 @@ class ActorConfig:
 
     def __post_init__(self) -> None:
         if any(int(h) < 1 for h in self.hidden_sizes):
-            raise GameError(f"hidden_sizes must be positive, got {self.hidden_sizes}")
+            raise ConfigError(f"hidden_sizes must be positive, got {self.hidden_sizes}")
         activation_fn(self.activation)
         if self.recurrent and int(self.gru_hidden) < 1:
-            raise GameError(f"gru_hidden must be positive, got {self.gru_hidden}")
+            raise ConfigError(f"gru_hidden must be positive, got {self.gru_hidden}")
         if not (math.isfinite(self.output_gain) and self.output_gain > 0):
-            raise GameError(f"output_gain must be positive, got {self.output_gain}")
+            raise ConfigError(f"output_gain must be positive, got {self.output_gain}")
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,9 +19,10 @@ import torch
 
 from games.dec_pomdp.evaluation import evaluate
 from games.envs import BatchedEnv, DecPOMDPEnv, make_env
-from learners.neural.algorithms import Algorithm, EnvSpec, build_algorithm
+from learners.neural.algorithms import Algorithm, EnvSpec
 from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from learners.neural.exact_eval import tabulate_actors
+from learners.neural.train_config import make_config
 
 __all__ = ["EVAL_SEED_OFFSET", "evaluate_decentralized", "evaluate_run", "load_trained", "to_tensor"]
 
@@ -61,9 +62,9 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
 def load_trained(run_dir: str | Path) -> tuple[Algorithm, dict[str, Any]]:
     """The algorithm of ``run_dir``'s last checkpoint (parameters loaded) and the checkpoint dict."""
     ckpt = load_checkpoint(Path(run_dir) / CHECKPOINT_NAME)
-    cfg = ckpt["config"]
-    spec = EnvSpec.from_env(make_env(cfg["env"], 1, seed=0, horizon=cfg.get("horizon")))
-    algo = build_algorithm(cfg["algo"], spec, cfg["algo_config"])
+    cfg = make_config(ckpt["config"])
+    assert cfg.algo_config is not None  # filled in by TrainConfig
+    algo = cfg.algo_config.build(EnvSpec.from_env(make_env(cfg.env, 1, seed=0, horizon=cfg.horizon)))
     algo.load_state_dict(ckpt["algo"])
     return algo, ckpt
 

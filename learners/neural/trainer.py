@@ -14,12 +14,10 @@ checkpoint survives.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import re
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +26,7 @@ import torch
 import yaml
 
 from games.envs import BatchedEnv, make_env
-from learners.neural.algorithms import (
-    Algorithm,
-    EnvSpec,
-    algorithm_class,
-    build_algorithm,
-    resolve_algo_config,
-)
+from learners.neural.algorithms import Algorithm, EnvSpec
 from learners.neural.algorithms.base import NonFiniteError, seed_all
 from learners.neural.buffer import Rollout
 from learners.neural.checkpoint import (
@@ -44,98 +36,14 @@ from learners.neural.checkpoint import (
     restore_rng,
     save_checkpoint,
 )
-from learners.neural.config_io import apply_override, from_dict, to_dict
+from learners.neural.config_io import to_dict
 from learners.neural.errors import ConfigError, TrainingDiverged
 from learners.neural.evaluate import EVAL_SEED_OFFSET, evaluate_decentralized, to_tensor
 from learners.neural.run_log import MetricsLog, format_progress, open_tensorboard, show_progress
+from learners.neural.train_config import TrainConfig, load_run_config, make_config, package_version
 
 __all__ = ["TrainConfig", "TrainResult", "collect", "load_run_config", "make_config", "package_version",
-           "train"]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run.
-
-    Attributes:
-        algo: registered algorithm name (``agentmixer``, ``mappo``, ``ail``).
-        env: :func:`games.envs.make_env` name or ``.dpomdp`` path.
-        seed: seeds python, numpy, torch and the environments.
-        total_steps: environment transitions summed over copies (rounded up to whole rollouts).
-        num_envs: B, parallel copies.
-        rollout_len: T, steps per copy per update.
-        eval_every: evaluate every this many updates (and after the last); 0: only after the last.
-        eval_episodes: episodes per evaluation (= copies of the evaluation environment).
-        checkpoint_every: checkpoint every this many updates (and after the last).
-        out: the run directory ("" -> ``runs/<algo>_<env>_s<seed>``).
-        horizon: episode horizon for Dec-POMDPs that set none (``.dpomdp`` files).
-        progress: show the one-line progress display on stderr.
-        tensorboard: also log to TensorBoard.
-        threads: ``torch.set_num_threads`` for the run (0: leave torch's default). One thread is
-            the fastest for these small networks (multi-threaded tiny matmuls are dominated by
-            synchronisation) and keeps CPU results reproducible.
-        algo_config: the algorithm's own config (its dataclass as a dict; defaults filled in).
-    """
-
-    algo: str = "agentmixer"
-    env: str = "climbing"
-    seed: int = 0
-    total_steps: int = 50_000
-    num_envs: int = 64
-    rollout_len: int = 8
-    eval_every: int = 10
-    eval_episodes: int = 32
-    checkpoint_every: int = 10
-    out: str = ""
-    horizon: int | None = None
-    progress: bool = False
-    tensorboard: bool = True
-    threads: int = 1
-    algo_config: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in ("total_steps", "num_envs", "rollout_len", "eval_episodes", "checkpoint_every"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.eval_every < 0 or self.threads < 0:
-            raise ConfigError(f"eval_every and threads must be >= 0, got {self.eval_every}, {self.threads}")
-        algorithm_class(self.algo)
-
-    @property
-    def run_dir(self) -> Path:
-        if self.out:
-            return Path(self.out)
-        name = f"{self.algo}_{Path(self.env).name}_s{self.seed}"
-        return Path("runs") / re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
-
-    @property
-    def num_updates(self) -> int:
-        return math.ceil(self.total_steps / (self.num_envs * self.rollout_len))
-
-
-def make_config(data: dict[str, Any] | None = None,
-                overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
-    """A validated :class:`TrainConfig` from a dict (e.g. YAML) and ``key=value`` overrides.
-
-    Override keys are TrainConfig fields, ``algo_config.<field>[.<sub>]``, or a bare field of the
-    algorithm's config (``lr=1e-3`` means ``algo_config.lr=1e-3``). Unknown keys raise ConfigError.
-    """
-    data = dict(data or {})
-    data["algo_config"] = dict(data.get("algo_config") or {})
-    top = {f.name for f in dataclasses.fields(TrainConfig)}
-    for assignment in overrides:
-        key = assignment.split("=", 1)[0].strip()
-        head = key.split(".")[0]
-        if head not in top:
-            algo = data.get("algo", TrainConfig.algo)
-            algo_fields = {f.name for f in dataclasses.fields(algorithm_class(algo).config_class)}
-            if head not in algo_fields:
-                raise ConfigError(f"unknown config key {key!r}: neither a train setting nor a field "
-                                  f"of the {algo} config (see config.yaml of a run)")
-            assignment = "algo_config." + assignment.strip()
-        apply_override(data, assignment)
-    cfg = from_dict(TrainConfig, data)
-    return dataclasses.replace(cfg, algo_config=resolve_algo_config(cfg.algo, cfg.algo_config))
+           "train"]  # the config names are re-exported from learners.neural.train_config
 
 
 @dataclass(frozen=True)
@@ -223,7 +131,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     seed_all(cfg.seed)
     env = make_env(cfg.env, cfg.num_envs, seed=cfg.seed, horizon=cfg.horizon)
     eval_env = make_env(cfg.env, cfg.eval_episodes, seed=cfg.seed + EVAL_SEED_OFFSET, horizon=cfg.horizon)
-    algo = build_algorithm(cfg.algo, EnvSpec.from_env(env), cfg.algo_config)
+    assert cfg.algo_config is not None  # filled in by TrainConfig
+    algo = cfg.algo_config.build(EnvSpec.from_env(env))
     run_dir.mkdir(parents=True, exist_ok=True)
     eval_gen = torch.Generator().manual_seed(cfg.seed + EVAL_SEED_OFFSET)
     ts = env.current()
@@ -302,21 +211,3 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     return TrainResult(run_dir, update, env_steps, rows)
 
 
-def package_version() -> str:
-    """``agentmixer.__version__`` (read from the installed metadata: learners never import agentmixer)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("agentmixer")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "0.0.0+unknown"
-
-
-def load_run_config(run_dir: str | Path) -> TrainConfig:
-    """The :class:`TrainConfig` saved in ``run_dir/config.yaml``."""
-    path = Path(run_dir) / "config.yaml"
-    if not path.is_file():
-        raise ConfigError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data.pop("agentmixer_version", None)
-    return make_config(data)

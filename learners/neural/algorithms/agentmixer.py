@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from learners.neural.actors import ActorConfig
 from learners.neural.agentmixer_policy import AgentMixerPolicy
@@ -36,7 +36,6 @@ from learners.neural.algorithms.base import (
     PPOAlgorithm,
     PPOConfig,
     StepOutput,
-    clipped_surrogate,
     register,
     run_actors,
 )
@@ -44,11 +43,11 @@ from learners.neural.buffer import Rollout
 from learners.neural.heads import JointCategorical
 from learners.neural.modifier import ModifierConfig
 
-__all__ = ["AgentMixerConfig", "AgentMixerPPO"]
+__all__ = ["AgentMixerPPO", "AgentMixerPPOConfig"]
 
 
 @dataclass(frozen=True)
-class AgentMixerConfig(PPOConfig):
+class AgentMixerPPOConfig(PPOConfig):
     """AgentMixer-PPO settings.
 
     Attributes:
@@ -66,19 +65,15 @@ class AgentMixerPPO(PPOAlgorithm):
     """PPO on AgentMixer's joint policy with a centralized critic."""
 
     name = "agentmixer"
-    config_class = AgentMixerConfig
-    config: AgentMixerConfig
+    config_class = AgentMixerPPOConfig
+    config: AgentMixerPPOConfig
 
-    def __init__(self, spec: EnvSpec, config: AgentMixerConfig) -> None:
+    def __init__(self, spec: EnvSpec, config: AgentMixerPPOConfig) -> None:
         super().__init__(spec, config)
         self.policy = AgentMixerPolicy(spec.num_agents, spec.obs_dim, spec.state_dim, spec.num_actions,
                                        actor_config=config.actor, modifier_config=config.modifier)
         self.actors = self.policy.actors
-        self._build_critic()
-        self.modules = nn.ModuleDict({"policy": self.policy, "critic": self.critic,
-                                      "normalizer": self.normalizer})
-        params = [*self.policy.parameters(), *self.critic.parameters()]
-        self.optimizers = {"ppo": torch.optim.Adam(params, lr=config.lr, eps=1e-5)}
+        self._assemble({"policy": self.policy})
 
     def initial_carry(self, num_envs: int) -> dict[str, Tensor]:
         carry = super().initial_carry(num_envs)
@@ -113,8 +108,4 @@ class AgentMixerPPO(PPOAlgorithm):
         else:
             log_ratio = new_lp - mb.log_prob
             adv = mb.advantages[..., None].expand_as(log_ratio)
-        surrogate, clip_frac = clipped_surrogate(log_ratio, adv, self.config.clip)
-        entropy = dist.entropy_per_agent().mean()
-        loss = surrogate - self.config.entropy_coef * entropy
-        return loss, {"entropy": entropy.detach(), "clip_frac": clip_frac,
-                      "approx_kl": ((torch.exp(log_ratio) - 1) - log_ratio).mean().detach()}
+        return self.ppo_objective(log_ratio, adv, dist.entropy_per_agent().mean())

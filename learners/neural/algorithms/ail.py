@@ -28,26 +28,26 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Categorical
 
-from games.errors import GameError
+from games.errors import ConfigError
 from learners.neural.actors import ActorConfig, Actors
 from learners.neural.algorithms.base import (
+    ADAM_EPS,
     EnvSpec,
     NonFiniteError,
     PPOAlgorithm,
     PPOConfig,
     StepOutput,
-    clipped_surrogate,
     register,
     run_actors,
 )
 from learners.neural.buffer import Rollout
 from learners.neural.critic import mlp
 
-__all__ = ["AILConfig", "AsymmetricIL", "StateExpert"]
+__all__ = ["AsymmetricIL", "AsymmetricILConfig", "StateExpert"]
 
 
 @dataclass(frozen=True)
-class AILConfig(PPOConfig):
+class AsymmetricILConfig(PPOConfig):
     """AIL settings (PPO fields apply to the expert).
 
     Attributes:
@@ -69,9 +69,9 @@ class AILConfig(PPOConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 <= self.beta_anneal_fraction <= 1.0:
-            raise GameError(f"beta_anneal_fraction must lie in [0, 1], got {self.beta_anneal_fraction}")
+            raise ConfigError(f"beta_anneal_fraction must lie in [0, 1], got {self.beta_anneal_fraction}")
         if not (self.student_lr > 0 and self.distill_epochs >= 0):
-            raise GameError("need student_lr > 0 and distill_epochs >= 0")
+            raise ConfigError("need student_lr > 0 and distill_epochs >= 0")
 
 
 class StateExpert(nn.Module):
@@ -94,19 +94,16 @@ class AsymmetricIL(PPOAlgorithm):
     """PPO expert on the state + cross-entropy-distilled decentralized students."""
 
     name = "ail"
-    config_class = AILConfig
-    config: AILConfig
+    config_class = AsymmetricILConfig
+    config: AsymmetricILConfig
 
-    def __init__(self, spec: EnvSpec, config: AILConfig) -> None:
+    def __init__(self, spec: EnvSpec, config: AsymmetricILConfig) -> None:
         super().__init__(spec, config)
         self.expert = StateExpert(spec, config.expert_hidden, config.expert_activation)
         self.actors = Actors(spec.num_agents, spec.obs_dim, spec.num_actions, config=config.actor)
-        self._build_critic()
-        self.modules = nn.ModuleDict({"expert": self.expert, "actors": self.actors, "critic": self.critic,
-                                      "normalizer": self.normalizer})
-        params = [*self.expert.parameters(), *self.critic.parameters()]
-        student = torch.optim.Adam(self.actors.parameters(), lr=config.student_lr, eps=1e-5)
-        self.optimizers = {"ppo": torch.optim.Adam(params, lr=config.lr, eps=1e-5), "student": student}
+        self._assemble({"expert": self.expert}, actors=self.actors)
+        self.optimizers["student"] = torch.optim.Adam(self.actors.parameters(), lr=config.student_lr,
+                                                      eps=ADAM_EPS)
 
     @property
     def beta(self) -> float:
@@ -132,10 +129,7 @@ class AsymmetricIL(PPOAlgorithm):
         assert mb.advantages is not None
         dist = Categorical(logits=self.expert(mb.state), validate_args=False)
         log_ratio = dist.log_prob(mb.actions).sum(-1) - mb.extras["behaviour_log_prob"]
-        surrogate, clip_frac = clipped_surrogate(log_ratio, mb.advantages, self.config.clip)
-        entropy = dist.entropy().mean()
-        return surrogate - self.config.entropy_coef * entropy, {"entropy": entropy.detach(),
-                                                                "clip_frac": clip_frac}
+        return self.ppo_objective(log_ratio, mb.advantages, dist.entropy().mean())
 
     def extra_update(self, batch: Rollout) -> dict[str, float]:
         """Distil the (updated) expert into the students by per-agent cross-entropy."""

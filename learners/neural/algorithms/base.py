@@ -23,14 +23,33 @@ import torch
 from torch import Tensor, nn
 
 from games.envs import BatchedEnv
-from games.errors import GameError
+from games.errors import ConfigError
 from learners.neural.actors import ActorOutput, Actors
 from learners.neural.buffer import Rollout, minibatch_indices
 from learners.neural.critic import CentralCritic, CriticConfig
 from learners.neural.normalizer import ValueNormalizer
 
-__all__ = ["ALGORITHMS", "Algorithm", "EnvSpec", "NonFiniteError", "PPOAlgorithm", "PPOConfig", "StepOutput",
-           "clipped_surrogate", "register", "run_actors", "seed_all"]
+__all__ = [
+    "ADAM_EPS",
+    "ALGORITHMS",
+    "Algorithm",
+    "AlgorithmConfig",
+    "EnvSpec",
+    "NonFiniteError",
+    "PPOAlgorithm",
+    "PPOConfig",
+    "StepOutput",
+    "clipped_surrogate",
+    "register",
+    "run_actors",
+    "seed_all",
+]
+
+ADAM_EPS = 1e-5
+"""Adam's ε for every neural learner (the MAPPO / CleanRL PPO setting; PyTorch's default is 1e-8)."""
+
+ADVANTAGE_EPS = 1e-8
+"""Added to the advantages' standard deviation when they are standardised."""
 
 
 class NonFiniteError(ArithmeticError):
@@ -82,12 +101,32 @@ def run_actors(actors: Actors, obs: Tensor, hidden0: Tensor, starts: Tensor) -> 
     return out
 
 
+@dataclass(frozen=True)
+class AlgorithmConfig:
+    """Base of every algorithm's typed config. A config knows its algorithm (as BenchMARL's
+    ``AlgorithmConfig`` does): :func:`register` binds the two, so the config alone builds the
+    learner (:meth:`build`) and is what the trainer holds and ``config.yaml`` round-trips."""
+
+    algorithm_name: ClassVar[str] = ""
+
+    @classmethod
+    def associated_class(cls) -> type[Algorithm]:
+        """The :class:`Algorithm` this config configures."""
+        if cls.algorithm_name not in ALGORITHMS:
+            raise ConfigError(f"{cls.__name__} is bound to no registered algorithm")
+        return ALGORITHMS[cls.algorithm_name]
+
+    def build(self, spec: EnvSpec) -> Algorithm:
+        """The algorithm for an environment of shape ``spec``, configured by this config."""
+        return self.associated_class()(spec, self)
+
+
 class Algorithm(abc.ABC):
     """A CTDE learner: acts during collection, updates from a :class:`Rollout`, and executes
     decentrally (the individual actors ``self.actors`` alone) for evaluation."""
 
     name: ClassVar[str] = ""
-    config_class: ClassVar[type] = object
+    config_class: ClassVar[type[AlgorithmConfig]] = AlgorithmConfig
     actors: Actors
 
     def __init__(self, spec: EnvSpec, config: Any) -> None:
@@ -160,15 +199,21 @@ ALGORITHMS: dict[str, type[Algorithm]] = {}
 
 
 def register(cls: type[Algorithm]) -> type[Algorithm]:
-    """Class decorator adding ``cls`` to :data:`ALGORITHMS` under ``cls.name``."""
+    """Class decorator adding ``cls`` to :data:`ALGORITHMS` under ``cls.name`` and binding its
+    ``config_class`` to it (one config class per algorithm)."""
     if not cls.name or (cls.name in ALGORITHMS and ALGORITHMS[cls.name] is not cls):
-        raise GameError(f"algorithm name {cls.name!r} is empty or taken")
+        raise ConfigError(f"algorithm name {cls.name!r} is empty or taken")
+    bound = cls.config_class.__dict__.get("algorithm_name")
+    if cls.config_class is AlgorithmConfig or bound not in (None, cls.name):
+        raise ConfigError(f"{cls.__name__} needs a config class of its own, not "
+                          f"{cls.config_class.__name__}")
+    cls.config_class.algorithm_name = cls.name
     ALGORITHMS[cls.name] = cls
     return cls
 
 
 @dataclass(frozen=True)
-class PPOConfig:
+class PPOConfig(AlgorithmConfig):
     """Hyper-parameters shared by the PPO-family algorithms.
 
     Attributes:
@@ -202,11 +247,11 @@ class PPOConfig:
 
     def __post_init__(self) -> None:
         if not (self.lr > 0 and self.epochs >= 1 and self.num_minibatches >= 1 and self.clip > 0):
-            raise GameError("need lr > 0, epochs >= 1, num_minibatches >= 1 and clip > 0")
+            raise ConfigError("need lr > 0, epochs >= 1, num_minibatches >= 1 and clip > 0")
         if not (0.0 <= self.gamma <= 1.0 and 0.0 <= self.gae_lambda <= 1.0):
-            raise GameError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma}, {self.gae_lambda}")
+            raise ConfigError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma}, {self.gae_lambda}")
         if not self.max_grad_norm > 0:
-            raise GameError(f"max_grad_norm must be positive, got {self.max_grad_norm}")
+            raise ConfigError(f"max_grad_norm must be positive, got {self.max_grad_norm}")
 
 
 def clipped_surrogate(log_ratio: Tensor, adv: Tensor, clip: float) -> tuple[Tensor, Tensor]:
@@ -221,9 +266,25 @@ class PPOAlgorithm(Algorithm):
 
     config: PPOConfig
 
-    def _build_critic(self) -> None:
+    def _assemble(self, ppo_modules: dict[str, nn.Module], **others: nn.Module) -> None:
+        """Build the centralized critic and value normaliser, register every module for
+        checkpoints, and one Adam (the PPO step) over ``ppo_modules`` and the critic; ``others``
+        are checkpointed but trained elsewhere (e.g. AIL's students)."""
         self.critic = CentralCritic(self.spec.state_dim, self.config.critic)
         self.normalizer = ValueNormalizer()
+        self.modules = nn.ModuleDict({**ppo_modules, **others, "critic": self.critic,
+                                      "normalizer": self.normalizer})
+        params = [p for m in (*ppo_modules.values(), self.critic) for p in m.parameters()]
+        self.optimizers = {"ppo": torch.optim.Adam(params, lr=self.config.lr, eps=ADAM_EPS)}
+
+    def ppo_objective(self, log_ratio: Tensor, adv: Tensor,
+                      entropy: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """The clipped surrogate minus the entropy bonus, with the usual diagnostics (entropy,
+        clip fraction, and the k3 estimate E[(r - 1) - log r] of KL(old ‖ new))."""
+        surrogate, clip_frac = clipped_surrogate(log_ratio, adv, self.config.clip)
+        loss = surrogate - self.config.entropy_coef * entropy
+        return loss, {"entropy": entropy.detach(), "clip_frac": clip_frac,
+                      "approx_kl": ((torch.exp(log_ratio) - 1) - log_ratio).mean().detach()}
 
     def value(self, state: Tensor) -> Tensor:
         with torch.no_grad():
@@ -257,7 +318,7 @@ class PPOAlgorithm(Algorithm):
             self.normalizer.update(batch.returns)
         if cfg.normalize_advantages:
             adv = batch.advantages
-            batch.advantages = (adv - adv.mean()) / (adv.std(unbiased=False) + 1e-8)
+            batch.advantages = (adv - adv.mean()) / (adv.std(unbiased=False) + ADVANTAGE_EPS)
         params = [p for g in self.optimizers["ppo"].param_groups for p in g["params"]]
         sums: dict[str, float] = {}
         count = 0

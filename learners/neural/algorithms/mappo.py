@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.distributions import Categorical
 
 from learners.neural.actors import ActorConfig, Actors
@@ -23,7 +23,6 @@ from learners.neural.algorithms.base import (
     PPOAlgorithm,
     PPOConfig,
     StepOutput,
-    clipped_surrogate,
     register,
     run_actors,
 )
@@ -50,11 +49,7 @@ class MAPPO(PPOAlgorithm):
     def __init__(self, spec: EnvSpec, config: MAPPOConfig) -> None:
         super().__init__(spec, config)
         self.actors = Actors(spec.num_agents, spec.obs_dim, spec.num_actions, config=config.actor)
-        self._build_critic()
-        self.modules = nn.ModuleDict({"actors": self.actors, "critic": self.critic,
-                                      "normalizer": self.normalizer})
-        params = [*self.actors.parameters(), *self.critic.parameters()]
-        self.optimizers = {"ppo": torch.optim.Adam(params, lr=config.lr, eps=1e-5)}
+        self._assemble({"actors": self.actors})
 
     @torch.no_grad()
     def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
@@ -69,8 +64,4 @@ class MAPPO(PPOAlgorithm):
         dist = Categorical(logits=out.logits, validate_args=False)
         log_ratio = dist.log_prob(mb.actions) - mb.log_prob  # (T, B, N)
         adv = mb.advantages[..., None].expand_as(log_ratio)
-        surrogate, clip_frac = clipped_surrogate(log_ratio, adv, self.config.clip)
-        entropy = dist.entropy().mean()
-        loss = surrogate - self.config.entropy_coef * entropy
-        return loss, {"entropy": entropy.detach(), "clip_frac": clip_frac,
-                      "approx_kl": ((torch.exp(log_ratio) - 1) - log_ratio).mean().detach()}
+        return self.ppo_objective(log_ratio, adv, dist.entropy().mean())

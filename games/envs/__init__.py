@@ -15,14 +15,17 @@ one-step copies of the same games.
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
+from games.dec_pomdp.catalog import DPOMDP_CATALOG, make_dpomdp
 from games.envs.base import BatchedEnv, TimeStep
 from games.envs.dec_pomdp_env import DecPOMDPEnv
 from games.envs.matrix import MatrixGameEnv
 from games.envs.predator_prey import PredatorPreyConfig, PredatorPreyEnv
 from games.errors import GameError
+from games.loading import DPOMDP_SUFFIXES, load_dpomdp
+from games.normal_form.catalog import CATALOG, make_game
+from games.spec import coerce_params, parse_spec, unknown_name_error
 
 __all__ = [
     "BatchedEnv",
@@ -36,64 +39,47 @@ __all__ = [
     "make_env",
 ]
 
-_ALIASES = {"bridge": "bridge_crossing"}
+ALIASES = {"bridge": "bridge_crossing"}
+"""Environment names that stand for a Dec-POMDP catalog name."""
+
+PREDATOR_PREY = {"predator-prey": PredatorPreyConfig, "predator-prey-small": PredatorPreyConfig.small}
+"""Predator-prey presets: a name and the factory of its :class:`PredatorPreyConfig`."""
 
 
 def env_names() -> list[str]:
     """The names ``make_env`` accepts (besides parameters and .dpomdp paths)."""
-    from games.dec_pomdp.catalog import DPOMDP_CATALOG
-    from games.normal_form.catalog import CATALOG
-
-    return ["predator-prey", "predator-prey-small", *_ALIASES, *CATALOG,
-            *(n for n in DPOMDP_CATALOG if n not in CATALOG)]
+    return [*PREDATOR_PREY, *ALIASES, *CATALOG, *(n for n in DPOMDP_CATALOG if n not in CATALOG)]
 
 
-def _predator_prey_config(base: str, params_text: str) -> PredatorPreyConfig:
+def _predator_prey_config(name: str, params: dict[str, object]) -> PredatorPreyConfig:
     """``predator-prey[-small](key=value, ...)``: the preset with typed overrides of its fields."""
-    from games.loading import parse_spec
-
-    _, params = parse_spec("predator_prey" + params_text)
-    cfg = PredatorPreyConfig.small() if base.endswith("-small") else PredatorPreyConfig()
-    types = {f.name: type(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
-    unknown = sorted(set(params) - set(types))
-    if unknown:
-        raise GameError(f"{base} has no parameter {', '.join(unknown)}; parameters: {', '.join(types)}")
-    typed: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or (
-                types[key] is int and float(value) != int(value)):
-            kind = "an integer" if types[key] is int else "a number"
-            raise GameError(f"{base} parameter {key}={value!r} must be {kind}")
-        typed[key] = types[key](value)
-    return dataclasses.replace(cfg, **typed)
+    cfg = PREDATOR_PREY[name]()
+    defaults = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    return dataclasses.replace(cfg, **coerce_params(params, defaults, name))
 
 
 def make_env(name: str, num_envs: int, seed: int | None = None, *,
              horizon: int | None = None) -> BatchedEnv:
     """Build the environment ``name`` with ``num_envs`` copies (see the module docstring).
 
-    ``horizon`` overrides a Dec-POMDP's own horizon; MADP ``.dpomdp`` files carry none, so they
-    need it (GameError otherwise). It is ignored by matrix games and predator-prey.
+    Names follow the one grammar of :mod:`games.spec`. ``horizon`` resolves a Dec-POMDP's horizon
+    by :meth:`~games.dec_pomdp.model.DecPOMDP.resolve_horizon` (MADP ``.dpomdp`` files carry none,
+    so they need it); matrix games and predator-prey ignore it.
     """
-    from games.dec_pomdp.catalog import DPOMDP_CATALOG
-    from games.loading import load_dpomdp, load_game, parse_spec
-    from games.normal_form.catalog import CATALOG
-
     if not isinstance(name, str):
         raise GameError(f"environment name must be a string, got {name!r}")
-    pp = re.fullmatch(r"\s*(predator-prey(?:-small)?)\s*(\(.*\))?\s*", name)
-    if pp is not None:
-        return PredatorPreyEnv(_predator_prey_config(pp.group(1), pp.group(2) or ""), num_envs, seed)
-    if name.endswith((".dpomdp", ".dpomdp.gz")):
+    if name.endswith(DPOMDP_SUFFIXES):
         return DecPOMDPEnv(load_dpomdp(name), num_envs, horizon, seed=seed)
-    base, _params = parse_spec(name)
+    base, params = parse_spec(name)
+    if base in PREDATOR_PREY:
+        return PredatorPreyEnv(_predator_prey_config(base, params), num_envs, seed)
     if base in CATALOG:
-        return MatrixGameEnv(load_game(name), num_envs, seed)
-    if base in _ALIASES or base in DPOMDP_CATALOG:
-        spec = _ALIASES.get(base, base) + name.strip()[len(base):]
-        return DecPOMDPEnv(load_dpomdp(spec), num_envs, horizon, seed=seed)
-    raise GameError(f"unknown environment {name!r}; choices: {', '.join(env_names())}, "
-                    f"or a .dpomdp[.gz] file")
+        return MatrixGameEnv(make_game(base, **params), num_envs, seed)
+    if base in ALIASES or base in DPOMDP_CATALOG:
+        return DecPOMDPEnv(make_dpomdp(ALIASES.get(base, base), **params), num_envs, horizon, seed=seed)
+    names = env_names()
+    raise unknown_name_error(base, names, "environment",
+                             f"choices: {', '.join(names)}, or a .dpomdp[.gz] file")
 
 
 def __getattr__(name: str) -> Any:

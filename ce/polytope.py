@@ -10,6 +10,10 @@ Both are built here directly in compressed-row form from broadcast differences
 U_i[a', j] - U_i[r, j] per player: no Python loop over rows or joint actions.
 CE rows whose coefficients are all <= 0 (deviation a' weakly dominated by r against every a_-i)
 are always satisfied and are dropped; CE rows have |A|/|A_i| nonzeros, CCE rows |A|.
+
+This module is the one place that defines the incentive coefficients: :func:`player_blocks` (U_i
+and the column of μ(r, j)) and :func:`cce_gain_matrix` (the dense CCE rows) are what the sparse
+rows here, the explicit CCE dual and the lifted CCE rows of :mod:`ce.lp` are built from.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ce.errors import DistributionError
+from ce.errors import ConfigError
 from games.normal_form.game import NormalFormGame
 
-__all__ = ["IncentiveConstraints", "incentive_constraints"]
+__all__ = ["IncentiveConstraints", "cce_gain_matrix", "incentive_constraints", "player_blocks"]
 
 
 @dataclass(frozen=True)
@@ -61,23 +65,39 @@ class IncentiveConstraints:
                             shape=(self.num_rows, self.num_joint))
 
 
-def _player_blocks(game: NormalFormGame, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """(U_i[r, j], column index of μ(r, j) as int32) for player i."""
+def player_blocks(game: NormalFormGame, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(U_i[r, j], column index of μ(r, j) as int32) for player i, both ``(|A_i|, |A|/|A_i|)``."""
     m = game.num_actions[i]
     u = np.moveaxis(game.payoffs[i], i, 0).reshape(m, -1)
     cols = np.arange(game.num_joint_actions, dtype=np.int32).reshape(game.num_actions)
     return u, np.moveaxis(cols, i, 0).reshape(m, -1)
 
 
+def cce_gain_matrix(game: NormalFormGame) -> np.ndarray:
+    """The CCE rows as a dense ``(Σ_i |A_i|, |A|)`` array: G[(i, a'), a] = u_i(a', a_-i) - u_i(a).
+
+    Rows are ordered by player, then by the deviation a'; columns are joint actions in C order.
+    """
+    blocks = []
+    for i, m in enumerate(game.num_actions):
+        u = game.payoffs[i]
+        dev = np.expand_dims(np.moveaxis(u, i, 0), i + 1)       # u_i(a', a_-i): (a', *joint)
+        blocks.append((dev - u[None]).reshape(m, -1))
+    return np.vstack(blocks)
+
+
 def incentive_constraints(game: NormalFormGame, concept: str = "ce") -> IncentiveConstraints:
     """Build the CE (``concept="ce"``) or CCE (``"cce"``) incentive rows of ``game``."""
     if concept not in ("ce", "cce"):
-        raise DistributionError(f"concept must be 'ce' or 'cce', got {concept!r}")
+        raise ConfigError(f"concept must be 'ce' or 'cce', got {concept!r}")
     datas, idxs, counts, players, recs, devs = [], [], [], [], [], []
+    gains = cce_gain_matrix(game) if concept == "cce" else None
+    offsets = np.concatenate([[0], np.cumsum(game.num_actions)])
+    all_cols = np.arange(game.num_joint_actions, dtype=np.int32)
     for i in range(game.num_players):
-        u, cols = _player_blocks(game, i)
-        m, width = cols.shape
-        if concept == "ce":
+        m = game.num_actions[i]
+        if gains is None:
+            u, cols = player_blocks(game, i)
             r, a = np.nonzero(~np.eye(m, dtype=bool))
             block = u[a] - u[r]                               # (rows_i, width)
             keep = block.max(axis=1) > 0                      # drop always-satisfied rows
@@ -87,8 +107,8 @@ def incentive_constraints(game: NormalFormGame, concept: str = "ce") -> Incentiv
             recs.append(r)
         else:
             a = np.arange(m)
-            block = (u[:, None, :] - u[None, :, :]).reshape(m, m * width)  # row a', all (r, j)
-            col_block = np.broadcast_to(cols.reshape(1, -1), block.shape)
+            block = gains[offsets[i]:offsets[i + 1]]          # row a', all joint actions
+            col_block = np.broadcast_to(all_cols, block.shape)
             recs.append(np.full(m, -1))
         if block.all():
             datas.append(block.ravel())

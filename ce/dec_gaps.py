@@ -30,8 +30,16 @@ from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
 from games.errors import GameError
 
-__all__ = ["BestResponse", "DecGapReport", "best_response", "dec_best_response", "dec_cce_gap",
-           "dec_ce_gap", "dec_ne_gap", "dec_nash_gap"]
+__all__ = [
+    "BestResponse",
+    "DecGapReport",
+    "best_response",
+    "dec_best_response",
+    "dec_cce_gap",
+    "dec_ce_gap",
+    "dec_nash_gap",
+    "dec_ne_gap",
+]
 
 Policy = StochasticPolicy | DeterministicPolicy | CorrelatedPolicy
 

@@ -24,8 +24,17 @@ from ce.distributions import SUM_ATOL, as_joint, as_strategy, marginals, product
 from ce.errors import DistributionError
 from games.normal_form.game import NormalFormGame
 
-__all__ = ["GapReport", "cce_gap", "ce_gap", "deviation_matrices", "ne_gap", "payoff_ranges",
-           "relative_epsilon", "equilibrium_gaps", "PRODUCT_ATOL"]
+__all__ = [
+    "PRODUCT_ATOL",
+    "GapReport",
+    "cce_gap",
+    "ce_gap",
+    "deviation_matrices",
+    "equilibrium_gaps",
+    "ne_gap",
+    "payoff_ranges",
+    "relative_epsilon",
+]
 
 
 @dataclass(frozen=True)

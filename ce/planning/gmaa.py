@@ -97,7 +97,8 @@ def _cluster(occ: np.ndarray, bidx: np.ndarray | None,
 
 
 class _Search:
-    def __init__(self, model: DecPOMDP, horizon: int, discount: float, heuristic: str) -> None:
+    def __init__(self, model: DecPOMDP, horizon: int, discount: float, heuristic: str,
+                 deadline: float = math.inf) -> None:
         self.model, self.h, self.gamma = model, horizon, discount
         self.n = model.num_agents
         self.qmdp = qmdp_values(model, horizon, discount)
@@ -110,7 +111,7 @@ class _Search:
             raise ConfigError("the Q_BG heuristic is implemented for two agents; use 'qpomdp'")
         self.heuristic = heuristic
         self.table = (None if heuristic == "qmdp"
-                      else BeliefTable.build(model, horizon, discount, heuristic, self.qmdp))
+                      else BeliefTable.build(model, horizon, discount, heuristic, self.qmdp, deadline))
         self.table_stages = 0 if self.table is None else self.table.stages
         self.obs_of = np.unravel_index(np.arange(model.num_joint_observations), model.num_observations)
         self.stats: dict[str, object] = {
@@ -204,7 +205,7 @@ def solve_gmaa_ice(model: DecPOMDP, horizon: int | None = None, discount: float 
                                    or not time_limit > 0):
         raise ConfigError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
     deadline = math.inf if time_limit is None else start + float(time_limit)
-    search = _Search(model, horizon, discount, heuristic)
+    search = _Search(model, horizon, discount, heuristic, deadline)
     stats = search.stats
     stats["heuristic_seconds"] = time.perf_counter() - start
     best_val, best_pol = -math.inf, None

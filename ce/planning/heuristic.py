@@ -25,9 +25,12 @@ Values are only looked up by the search for beliefs of stages < c; later stages 
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from games.dec_pomdp.model import DecPOMDP
 
@@ -84,16 +87,29 @@ class _Registry:
         ja, jo = model.num_joint_actions, model.num_joint_observations
         self.succ = np.full((0, ja, jo), -2, dtype=np.int64)   # -2: not expanded, -1: P(jo) = 0
         self.prob = np.zeros((0, ja, jo))
+        self.salt = np.random.default_rng(0).random((model.num_states, 2))
+        t = model.transition.reshape(model.num_states, -1)
+        # b @ T for all joint actions at once; sparse when T is (FireFighting: 8 of 432 entries)
+        self.t_flat = sp.csr_matrix(t) if np.count_nonzero(t) < 0.1 * t.size else t
 
     def register(self, rows: np.ndarray) -> np.ndarray:
-        """Global ids of ``rows`` (new rows get new ids)."""
+        """Global ids of ``rows`` (new rows get new ids).
+
+        Rows are grouped by two fixed random projections of their rounded values, and each group
+        is checked to hold only equal rows (else the exact byte comparison decides)."""
         key = np.round(rows, DECIMALS) + 0.0
-        void = np.ascontiguousarray(key).view(np.dtype((np.void, key.dtype.itemsize * key.shape[1]))).ravel()
+        proj = np.ascontiguousarray(key @ self.salt)
+        void = proj.view(np.dtype((np.void, 16))).ravel()
         _, first, inv = np.unique(void, return_index=True, return_inverse=True)
+        inv = inv.reshape(-1)
+        if not np.array_equal(key, key[first][inv]):           # a projection collision
+            void = np.ascontiguousarray(key).view(np.dtype((np.void, 8 * key.shape[1]))).ravel()
+            _, first, inv = np.unique(void, return_index=True, return_inverse=True)
+            inv = inv.reshape(-1)
         out = np.empty(first.size, dtype=np.int64)
         new = []
         for j, f in enumerate(first):
-            b = void[f].tobytes()
+            b = key[f].tobytes()
             g = self.ids.get(b)
             if g is None:
                 g = self.ids[b] = self.count
@@ -102,7 +118,7 @@ class _Registry:
             out[j] = g
         if new:
             self.rows.append(rows[np.array(new)])
-        return out[inv.reshape(-1)]
+        return out[inv]
 
     def beliefs(self) -> np.ndarray:
         return np.concatenate(self.rows) if self.rows else np.zeros((0, self.model.num_states))
@@ -127,7 +143,7 @@ class _Registry:
         step = max(1, int(_CHUNK // max(1, ja_n * jo_n * s)))
         for lo in range(0, gids.size, step):
             g = gids[lo:lo + step]
-            pred = np.einsum("ks,sat->kat", table[g], model.transition)      # (K, JA, S')
+            pred = np.asarray(table[g] @ self.t_flat).reshape(g.size, ja_n, s)  # (K, JA, S')
             joint = pred[:, :, :, None] * model.observation[None]             # (K, JA, S', JO)
             p = joint.sum(axis=2)                                              # (K, JA, JO)
             pf = p.reshape(-1)
@@ -167,7 +183,9 @@ class BeliefTable:
 
     @classmethod
     def build(cls, model: DecPOMDP, horizon: int, discount: float, kind: str,
-              qmdp: np.ndarray) -> BeliefTable:
+              qmdp: np.ndarray, deadline: float = math.inf) -> BeliefTable:
+        """The table for ``kind`` (``"qbg"`` / ``"qpomdp"``); the tree stops growing when the
+        budgets or ``deadline`` (a ``time.perf_counter()`` value) would be exceeded."""
         s, ja_n, jo_n = model.num_states, model.num_joint_actions, model.num_joint_observations
         reg = _Registry(model)
         stage_ids = [reg.register(model.initial[None, :])]
@@ -177,7 +195,7 @@ class BeliefTable:
         while len(stage_ids) < deepest and not stationary:
             cur = stage_ids[-1]
             todo = reg.unexpanded(cur)
-            if todo.size * ja_n * jo_n * s > TREE_BUDGET:
+            if todo.size * ja_n * jo_n * s > TREE_BUDGET or time.perf_counter() > deadline:
                 break
             reg.expand(todo)
             nxt = reg.succ[cur].reshape(-1)

@@ -19,6 +19,15 @@ Ratio choice (``ratio``):
 
 The episode seed ω (when ``modifier.num_seeds`` > 0) is drawn uniformly at every episode start
 and held in the carry, so the joint policy can be a mixture over ω.
+
+Continuous actions: the joint policy is the diagonal Gaussian of the continuous IGC head — its
+mean *is* the stack of the actors' means (the joint mode equals the actors' modes, tested
+throughout training) and the Policy Modifier gives its log-std, clamped to [-5, 2]; the Gaussian
+is unbounded and the environment clips the applied action (log-densities and entropies are those
+of the unclipped Gaussian). Decentralized *sampled* execution uses the actors' own log-std, which
+no PPO gradient reaches (the joint spread is the modifier's), so it is fitted to the modifier's:
+the loss adds ``std_fit_coef`` · mean (log σ_actor - sg(log σ_joint))² (sg: stop-gradient), which
+moves only the actors' log-std. Discrete action masks enter the actors and the IGC head.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from learners.neural.actors import ActorConfig
+from learners.neural.actors import ActorConfig, ActorOutput
 from learners.neural.agentmixer_policy import AgentMixerPolicy
 from learners.neural.algorithms.base import (
     EnvSpec,
@@ -40,7 +49,7 @@ from learners.neural.algorithms.base import (
     run_actors,
 )
 from learners.neural.buffer import Rollout
-from learners.neural.heads import JointCategorical
+from learners.neural.heads import JointCategorical, JointNormal
 from learners.neural.modifier import ModifierConfig
 
 __all__ = ["AgentMixerPPO", "AgentMixerPPOConfig"]
@@ -53,11 +62,13 @@ class AgentMixerPPOConfig(PPOConfig):
     Attributes:
         ratio: ``"joint"`` (one ratio over all agents, default) or ``"per_agent"`` (see module).
         actor, modifier: architectures of the actors and the Policy Modifier.
+        std_fit_coef: continuous actions: weight of fitting the actors' log-std to the joint's.
     """
 
     ratio: Literal["joint", "per_agent"] = "joint"
     actor: ActorConfig = field(default_factory=ActorConfig)
     modifier: ModifierConfig = field(default_factory=ModifierConfig)
+    std_fit_coef: float = 1.0
 
 
 @register
@@ -67,11 +78,14 @@ class AgentMixerPPO(PPOAlgorithm):
     name = "agentmixer"
     config_class = AgentMixerPPOConfig
     config: AgentMixerPPOConfig
+    supports_continuous = True
+    supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: AgentMixerPPOConfig) -> None:
         super().__init__(spec, config)
-        self.policy = AgentMixerPolicy(spec.num_agents, spec.obs_dim, spec.state_dim, spec.num_actions,
-                                       actor_config=config.actor, modifier_config=config.modifier)
+        self.policy = AgentMixerPolicy(spec.num_agents, spec.obs_dim, spec.state_dim,
+                                       actor_config=config.actor, modifier_config=config.modifier,
+                                       **spec.actor_actions())
         self.actors = self.policy.actors
         self._assemble({"policy": self.policy})
 
@@ -81,25 +95,24 @@ class AgentMixerPPO(PPOAlgorithm):
         return carry
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
         omega = carry["omega"]
         if self.policy.num_seeds > 0:
             fresh = torch.randint(self.policy.num_seeds, omega.shape)
             omega = torch.where(starts, fresh, omega)
-        out, hidden = self.actors(obs, carry["hidden"], reset=starts)
+        out, hidden = self.actors(obs, carry["hidden"], avail, reset=starts)
         dist = self._modify(out, state, omega)
         actions = dist.sample()
         return StepOutput(actions, dist.log_prob_per_agent(actions), self.value(state),
                           {"hidden": hidden, "omega": omega}, {"omega": omega})
 
-    def _modify(self, out: object, state: Tensor, omega: Tensor) -> JointCategorical:
-        dist = self.policy.modify(out, state, omega if self.policy.num_seeds > 0 else None)  # type: ignore[arg-type]
-        assert isinstance(dist, JointCategorical)
-        return dist
+    def _modify(self, out: ActorOutput, state: Tensor, omega: Tensor) -> JointCategorical | JointNormal:
+        return self.policy.modify(out, state, omega if self.policy.num_seeds > 0 else None)
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None
-        out = run_actors(self.actors, mb.obs, mb.carry0["hidden"], mb.starts)
+        out = run_actors(self.actors, mb.obs, mb.carry0["hidden"], mb.starts, mb.avail)
         dist = self._modify(out, mb.state, mb.extras["omega"])
         new_lp = dist.log_prob_per_agent(mb.actions)  # (T, B, N)
         if self.config.ratio == "joint":
@@ -108,4 +121,10 @@ class AgentMixerPPO(PPOAlgorithm):
         else:
             log_ratio = new_lp - mb.log_prob
             adv = mb.advantages[..., None].expand_as(log_ratio)
-        return self.ppo_objective(log_ratio, adv, dist.entropy_per_agent().mean())
+        loss, metrics = self.ppo_objective(log_ratio, adv, dist.entropy_per_agent().mean())
+        if isinstance(dist, JointNormal):
+            assert out.log_std is not None
+            fit = ((out.log_std - dist.log_std.detach()) ** 2).mean()
+            loss = loss + self.config.std_fit_coef * fit
+            metrics["std_fit"] = fit.detach()
+        return loss, metrics

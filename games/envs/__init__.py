@@ -4,7 +4,8 @@ predator-prey with miscoordination penalty) behind one :class:`BatchedEnv` inter
 
 ``make_env`` names: ``"predator-prey"`` / ``"predator-prey-small"`` (DICG, Li et al. 2020), with
 optional typed overrides of :class:`PredatorPreyConfig` fields, e.g. ``"predator-prey(penalty=0)"``;
-``"bridge"`` (AgentMixer's bridge crossing, :func:`games.dec_pomdp.catalog.bridge_crossing`);
+``"quadratic-coordination(agents=2, dim=2, target=0.5, coupling=1)"`` (continuous actions, known
+optimum 0, :mod:`games.envs.continuous`); ``"bridge"`` (AgentMixer's bridge crossing, :func:`games.dec_pomdp.catalog.bridge_crossing`);
 any normal-form catalog spec (``"climbing"``, ``"penalty(k=-50)"``, ...; see
 :mod:`games.normal_form.catalog`) -> :class:`MatrixGameEnv`; any other Dec-POMDP catalog spec
 (``"dec_tiger"``, ``"dec_tiger(horizon=4)"``, ``"bridge_crossing(congestion=5)"``) or a MADP
@@ -26,6 +27,7 @@ from typing import Any
 
 from games.dec_pomdp.catalog import DPOMDP_CATALOG, make_dpomdp
 from games.envs.base import BatchedEnv, TimeStep
+from games.envs.continuous import QuadraticCoordinationEnv
 from games.envs.dec_pomdp_env import DecPOMDPEnv
 from games.envs.matrix import MatrixGameEnv
 from games.envs.predator_prey import PredatorPreyConfig, PredatorPreyEnv
@@ -42,6 +44,7 @@ __all__ = [
     "PettingZooEnv",
     "PredatorPreyConfig",
     "PredatorPreyEnv",
+    "QuadraticCoordinationEnv",
     "TimeStep",
     "env_names",
     "make_env",
@@ -54,14 +57,17 @@ PREDATOR_PREY = {"predator-prey": PredatorPreyConfig, "predator-prey-small": Pre
 """Predator-prey presets: a name and the factory of its :class:`PredatorPreyConfig`."""
 
 
+CONTINUOUS = {"quadratic-coordination": QuadraticCoordinationEnv}
+"""Built-in continuous-action tasks (numpy): a name and the class, parameters = keyword defaults."""
+
 EXTERNAL = ("pettingzoo", "mamujoco")
 """Names of the simulators outside this package (their modules import only when named)."""
 
 
 def env_names() -> list[str]:
     """The names ``make_env`` accepts (besides parameters and .dpomdp paths)."""
-    return [*PREDATOR_PREY, *ALIASES, *CATALOG, *(n for n in DPOMDP_CATALOG if n not in CATALOG),
-            *EXTERNAL]
+    return [*PREDATOR_PREY, *CONTINUOUS, *ALIASES, *CATALOG,
+            *(n for n in DPOMDP_CATALOG if n not in CATALOG), *EXTERNAL]
 
 
 def _external(base: str, target: str | None, params: dict[str, Any], num_envs: int,
@@ -108,10 +114,14 @@ def make_env(name: str | Callable[..., Any], num_envs: int, seed: int | None = N
     base, target, params = parse_call(name)
     if base in EXTERNAL:
         return _external(base, target, params, num_envs, seed)
-    if target is not None:
+    if target is not None and base in env_names():
         parse_spec(name)  # the typed error for a positional argument
     if base in PREDATOR_PREY:
         return PredatorPreyEnv(_predator_prey_config(base, params), num_envs, seed)
+    if base in CONTINUOUS:
+        cls = CONTINUOUS[base]
+        defaults = {"agents": 2, "dim": 2, "target": 0.5, "coupling": 1.0}
+        return cls(num_envs, seed, **coerce_params(params, defaults, base))  # type: ignore[arg-type]
     if base in CATALOG:
         return MatrixGameEnv(make_game(base, **params), num_envs, seed)
     if base in ALIASES or base in DPOMDP_CATALOG:

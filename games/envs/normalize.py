@@ -125,8 +125,8 @@ class NormalizedEnv(BatchedEnv):
         if not first:
             self._returns = self._returns * self.gamma + ts.reward
             if self.training:
-                self.return_rms.update(self._returns[:, None])
-            reward = ts.reward / np.sqrt(float(self.return_rms.var.reshape(-1)[0]) + EPS) \
+                self.return_rms.update(self._returns)
+            reward = ts.reward / np.sqrt(float(self.return_rms.var) + EPS) \
                 if self.return_rms.count > 0 else ts.reward.copy()
             self._returns[ts.done] = 0.0
         final = None if ts.final_state is None else self._norm(ts.final_state, self.state_rms)

@@ -192,15 +192,15 @@ class PettingZooEnv(BatchedEnv):
             self._avail[b] = np.arange(self._avail.shape[-1]) < np.asarray(self.num_actions)[:, None]
         for i, a in enumerate(self.agents):
             self._live[b, i] = a in live
-            if a not in live or a not in obs:
-                if self.num_actions:
-                    self._avail[b, i] = False
-                    self._avail[b, i, 0] = True
+            if a not in live and self.num_actions:
+                self._avail[b, i] = False
+                self._avail[b, i, 0] = True
+            if a not in obs:
                 continue
             o = obs[a]
             raw = o["observation"] if self._mask_in_obs else o
             row[i, :self._obs_sizes[i]] = _flat(self._obs_spaces[i], raw)
-            if self.has_action_masks:
+            if self.has_action_masks and a in live:
                 m = o["action_mask"] if self._mask_in_obs else infos.get(a, {}).get("action_mask")
                 if m is not None:
                     m = np.asarray(m, dtype=bool).reshape(-1)

@@ -25,9 +25,11 @@ mean *is* the stack of the actors' means (the joint mode equals the actors' mode
 throughout training) and the Policy Modifier gives its log-std, clamped to [-5, 2]; the Gaussian
 is unbounded and the environment clips the applied action (log-densities and entropies are those
 of the unclipped Gaussian). Decentralized *sampled* execution uses the actors' own log-std, which
-no PPO gradient reaches (the joint spread is the modifier's), so it is fitted to the modifier's:
-the loss adds ``std_fit_coef`` · mean (log σ_actor - sg(log σ_joint))² (sg: stop-gradient), which
-moves only the actors' log-std. Discrete action masks enter the actors and the IGC head.
+no PPO gradient reaches (the joint spread is the modifier's), so after every update it is set to
+the least-squares fit of the modifier's log-std on the rollout: its mean over steps and copies
+(and over agents when the actors share parameters). A gradient step on that squared error was
+too slow: PPO's gradients dominate the global norm clip once the joint std is small. Discrete
+action masks enter the actors and the IGC head.
 """
 
 from __future__ import annotations
@@ -62,13 +64,11 @@ class AgentMixerPPOConfig(PPOConfig):
     Attributes:
         ratio: ``"joint"`` (one ratio over all agents, default) or ``"per_agent"`` (see module).
         actor, modifier: architectures of the actors and the Policy Modifier.
-        std_fit_coef: continuous actions: weight of fitting the actors' log-std to the joint's.
     """
 
     ratio: Literal["joint", "per_agent"] = "joint"
     actor: ActorConfig = field(default_factory=ActorConfig)
     modifier: ModifierConfig = field(default_factory=ModifierConfig)
-    std_fit_coef: float = 1.0
 
 
 @register
@@ -121,10 +121,17 @@ class AgentMixerPPO(PPOAlgorithm):
         else:
             log_ratio = new_lp - mb.log_prob
             adv = mb.advantages[..., None].expand_as(log_ratio)
-        loss, metrics = self.ppo_objective(log_ratio, adv, dist.entropy_per_agent().mean())
-        if isinstance(dist, JointNormal):
-            assert out.log_std is not None
-            fit = ((out.log_std - dist.log_std.detach()) ** 2).mean()
-            loss = loss + self.config.std_fit_coef * fit
-            metrics["std_fit"] = fit.detach()
-        return loss, metrics
+        return self.ppo_objective(log_ratio, adv, dist.entropy_per_agent().mean())
+
+    @torch.no_grad()
+    def extra_update(self, batch: Rollout) -> dict[str, float]:
+        """Continuous actions: the actors' log-std := the mean of the joint's on ``batch``."""
+        if self.policy.discrete:
+            return {}
+        out = run_actors(self.actors, batch.obs, batch.carry0["hidden"], batch.starts, batch.avail)
+        dist = self._modify(out, batch.state, batch.extras["omega"])
+        assert isinstance(dist, JointNormal)
+        fit = dist.log_std.reshape(-1, *dist.log_std.shape[-2:]).mean(dim=0)  # (N, d)
+        target = self.actors.log_std
+        target.copy_(fit.mean(dim=0, keepdim=True) if target.shape[0] == 1 else fit)
+        return {"joint_log_std": float(fit.mean())}

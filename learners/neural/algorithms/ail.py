@@ -18,8 +18,8 @@ action, μ(a) = β π_E(a | s) + (1 - β) Π_i π_S^i(a_i | o^i) (stored at coll
 surrogate is an importance-weighted, clipped estimate for the mixture data; at β = 1 it is plain
 PPO. The critic estimates the value of the behaviour policy.
 
-Continuous actions: π_E^i(· | s) is a diagonal Gaussian (an MLP mean, a state-independent learned
-log-std per agent and dimension), the students are the Gaussian actors, μ is the same mixture of
+Continuous actions: π_E^i(· | s) is a diagonal Gaussian (an MLP mean squashed into the action
+box as the actors' are, a state-independent learned log-std per agent and dimension), the students are the Gaussian actors, μ is the same mixture of
 densities, and the distillation loss is Σ_i KL(π_E^i(· | s) ‖ π_S^i(· | o^i)) (closed form; it
 differs from the cross-entropy by the expert's entropy, a constant for the students). Discrete
 action masks apply to the expert's logits and to the students'.
@@ -94,14 +94,21 @@ class StateExpert(nn.Module):
         if spec.continuous:
             self.log_std = nn.Parameter(torch.zeros(self.n, self.a_max))
             slots = torch.ones(self.n, self.a_max, dtype=torch.bool)
+            low = torch.tensor(spec.action_low) if spec.action_low else torch.full((self.n, self.a_max), -1.0)
+            high = torch.tensor(spec.action_high) if spec.action_high else -low
+            bounded = bool(spec.action_low)
+            self.register_buffer("center", (high + low) / 2 if bounded else torch.zeros_like(low),
+                                 persistent=False)
+            self.register_buffer("half_range", (high - low) / 2 if bounded else torch.ones_like(low),
+                                 persistent=False)
         else:
             slots = torch.arange(self.a_max)[None, :] < torch.tensor(spec.num_actions)[:, None]
         self.register_buffer("slots", slots, persistent=False)
 
     def forward(self, state: Tensor, avail: Tensor | None = None) -> Tensor:
         out = self.net(state).reshape(*state.shape[:-1], self.n, self.a_max)
-        if self.continuous:
-            return out
+        if self.continuous:  # the mean kept inside the action box, as the actors' (actors.py)
+            return self.center + self.half_range * torch.tanh(out)
         mask = self.slots if avail is None else self.slots & avail
         return out.masked_fill(~mask, float("-inf"))
 

@@ -71,6 +71,9 @@ class EnvSpec:
     action_dim: int = 0
     """Continuous actions: the dimension d of each agent's action (0: discrete ``num_actions``)."""
     has_action_masks: bool = False
+    action_low: tuple[tuple[float, ...], ...] = ()
+    action_high: tuple[tuple[float, ...], ...] = ()
+    """Continuous actions: the (N, d) box (the actors keep their means inside it)."""
 
     @property
     def continuous(self) -> bool:
@@ -78,13 +81,19 @@ class EnvSpec:
 
     @classmethod
     def from_env(cls, env: BatchedEnv) -> EnvSpec:
+        d = int(getattr(env, "action_dim", 0))
+        box = [tuple(tuple(float(x) for x in row) for row in b) for b in (env.action_low, env.action_high)] \
+            if d else [(), ()]
         return cls(int(env.num_agents), int(env.obs_dim), int(env.state_dim),
-                   tuple(int(a) for a in env.num_actions), int(env.episode_limit),
-                   int(getattr(env, "action_dim", 0)), bool(getattr(env, "has_action_masks", False)))
+                   tuple(int(a) for a in env.num_actions), int(env.episode_limit), d,
+                   bool(getattr(env, "has_action_masks", False)), box[0], box[1])
 
     def actor_actions(self) -> dict[str, Any]:
-        """The keyword that sizes :class:`~learners.neural.actors.Actors`' output layer."""
-        return {"action_dim": self.action_dim} if self.continuous else {"action_counts": self.num_actions}
+        """The keywords that size :class:`~learners.neural.actors.Actors`' output (and bound its means)."""
+        if not self.continuous:
+            return {"action_counts": self.num_actions}
+        return {"action_dim": self.action_dim,
+                "action_bounds": (self.action_low, self.action_high) if self.action_low else None}
 
 
 @dataclass(frozen=True, eq=False)

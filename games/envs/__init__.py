@@ -5,7 +5,8 @@ predator-prey with miscoordination penalty) behind one :class:`BatchedEnv` inter
 ``make_env`` names: ``"predator-prey"`` / ``"predator-prey-small"`` (DICG, Li et al. 2020), with
 optional typed overrides of :class:`PredatorPreyConfig` fields, e.g. ``"predator-prey(penalty=0)"``;
 ``"quadratic-coordination(agents=2, dim=2, target=0.5, coupling=1)"`` (continuous actions, known
-optimum 0, :mod:`games.envs.continuous`); ``"bridge"`` (AgentMixer's bridge crossing, :func:`games.dec_pomdp.catalog.bridge_crossing`);
+optimum 0, :mod:`games.envs.continuous`); ``"bridge"`` (AgentMixer's bridge crossing,
+:func:`games.dec_pomdp.catalog.bridge_crossing`);
 any normal-form catalog spec (``"climbing"``, ``"penalty(k=-50)"``, ...; see
 :mod:`games.normal_form.catalog`) -> :class:`MatrixGameEnv`; any other Dec-POMDP catalog spec
 (``"dec_tiger"``, ``"dec_tiger(horizon=4)"``, ``"bridge_crossing(congestion=5)"``) or a MADP

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,8 +181,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         if not env.exact_resume:  # the simulator restarted every copy: so does the rollout position
             pos = _position(env.current(), algo.initial_carry(cfg.num_envs),
                             torch.ones(cfg.num_envs, dtype=torch.bool))
-            sys.stderr.write(f"resume: {cfg.env} cannot save its simulator; every copy starts a new "
-                             "episode (learner, optimiser, RNG and counters are restored exactly)\n")
+            warnings.warn(f"resume: {cfg.env} cannot save its simulator; every copy starts a new episode "
+                          "(learner, optimiser, RNG streams and counters are restored exactly)", stacklevel=2)
     log.rewrite(rows)
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(
         {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False))

@@ -64,14 +64,15 @@ def test_integration_state_alone_is_not_enough() -> None:
     want = env.step(act).reward
     env.set_state(snap)
     sim = env.envs[0].single_agent_env.unwrapped
-    mujoco.mj_setState(sim.model, sim.data, snap["copies"][0]["mj_state"], mujoco.mjtState.mjSTATE_INTEGRATION)
+    spec = mujoco.mjtState.mjSTATE_INTEGRATION
+    mujoco.mj_setState(sim.model, sim.data, snap["copies"][0]["mj_state"], spec)
     mujoco.mj_forward(sim.model, sim.data)  # recomputes xpos at the current positions
     assert env.step(act).reward[0] != want[0]
 
 
 def test_normalised_rewards_keep_raw_returns_and_truncate_with_final_state() -> None:
-    raw = make_env("mamujoco(scenario=HalfCheetah, conf=6x1, agent_obsk=0, normalize=false, episode_limit=20)",
-                   2, seed=1)
+    cheetah = "scenario=HalfCheetah, conf=6x1, agent_obsk=0, episode_limit=20"
+    raw = make_env(f"mamujoco({cheetah}, normalize=false)", 2, seed=1)
     norm = make_env("mamujoco(scenario=HalfCheetah, conf=6x1, agent_obsk=0, episode_limit=20)", 2, seed=1)
     rng = np.random.default_rng(2)
     total = np.zeros(2)

@@ -18,11 +18,11 @@ action, μ(a) = β π_E(a | s) + (1 - β) Π_i π_S^i(a_i | o^i) (stored at coll
 surrogate is an importance-weighted, clipped estimate for the mixture data; at β = 1 it is plain
 PPO. The critic estimates the value of the behaviour policy.
 
-Continuous actions: π_E^i(· | s) is a diagonal Gaussian (an MLP mean squashed into the action
-box as the actors' are, a state-independent learned log-std per agent and dimension), the
-students are the Gaussian actors, μ is the same mixture of densities, and the distillation loss
-is Σ_i KL(π_E^i(· | s) ‖ π_S^i(· | o^i)) (closed form; it differs from the cross-entropy by the expert's entropy, a constant for the students). Discrete
-action masks apply to the expert's logits and to the students'.
+Continuous actions: π_E^i(· | s) is a diagonal Gaussian (an MLP mean squashed into the action box as
+the actors' are, a state-independent learned log-std per agent and dimension), the students are the
+Gaussian actors, μ is the same mixture of densities, and the distillation loss is Σ_i KL(π_E^i(· |
+s) ‖ π_S^i(· | o^i)) (closed form; it differs from the cross-entropy by the expert's entropy, a
+constant for the students). Discrete action masks apply to the expert's logits and to the students'.
 """
 
 from __future__ import annotations

@@ -49,9 +49,10 @@ class CentralizedResult:
         return self.values[-1]
 
 
-def joint_q_values(model: DecPOMDP, policy: np.ndarray, discount: float = 1.0) -> np.ndarray:
+def joint_q_values(model: DecPOMDP, policy: np.ndarray, discount: float | None = None) -> np.ndarray:
     """Q^π_t(s, a) of a time-dependent joint policy ``policy`` (H, S, JA), by backward induction."""
     h = policy.shape[0]
+    discount = model.resolve_discount(discount)
     q = np.empty(policy.shape)
     v = np.zeros(model.num_states)
     for t in reversed(range(h)):
@@ -66,12 +67,12 @@ def run_centralized(model: DecPOMDP, config: CentralizedConfig | None = None,
     cfg = config or CentralizedConfig()
     h = resolve_horizon(model, horizon)
     pi = np.full((h, model.num_states, model.num_joint_actions), 1.0 / model.num_joint_actions)
-    values = [evaluate_joint(model, pi, discount=1.0)]
+    values = [evaluate_joint(model, pi, h)]
     for _ in range(cfg.iterations):
         q = joint_q_values(model, pi)
         logits = np.log(np.maximum(pi, 1e-300)) + cfg.eta * (q - q.max(axis=-1, keepdims=True))
         logits -= logits.max(axis=-1, keepdims=True)
         pi = np.exp(logits)
         pi /= pi.sum(axis=-1, keepdims=True)
-        values.append(evaluate_joint(model, pi, discount=1.0))
+        values.append(evaluate_joint(model, pi, h))
     return CentralizedResult(pi, values)

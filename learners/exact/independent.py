@@ -111,16 +111,9 @@ def _reward(game: NormalFormGame) -> np.ndarray:
 
 
 def q_values(reward: np.ndarray, policies: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Q_i(a_i) = E_{a_-i ~ π_-i} R(a_i, a_-i) for every agent i (tensordot contractions)."""
-    n = reward.ndim
-    out = []
-    for i in range(n):
-        t = reward
-        for j in reversed(range(n)):  # contract from the last axis so lower axes keep their index
-            if j != i:
-                t = np.tensordot(t, policies[j], axes=([j], [0]))
-        out.append(np.asarray(t, dtype=float))
-    return out
+    """Q_i(a_i) = E_{a_-i ~ π_-i} R(a_i, a_-i) for every agent i (the deviation payoffs of the
+    common-payoff game R, :meth:`NormalFormGame.deviation_payoffs`)."""
+    return NormalFormGame.cooperative(reward).deviation_payoffs(policies)
 
 
 def value(reward: np.ndarray, policies: Sequence[np.ndarray]) -> float:
@@ -183,15 +176,7 @@ def run_independent(game: NormalFormGame, config: IndependentConfig | None = Non
 
 def batch_q(reward: np.ndarray, pols: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Q_i for a batch: pols[j] has shape (B, A_j); returns (B, A_i) per agent."""
-    n = reward.ndim
-    out = []
-    for i in range(n):
-        t = np.broadcast_to(reward, (pols[0].shape[0], *reward.shape))
-        for j in reversed(range(n)):
-            if j != i:
-                t = np.einsum("b...k,bk->b...", np.moveaxis(t, j + 1, -1), pols[j])  # batch axis first
-        out.append(t)
-    return out
+    return NormalFormGame.cooperative(reward).deviation_payoffs(pols)
 
 
 def batch_logits(game: NormalFormGame, init_logits: Sequence[np.ndarray] | None) -> list[np.ndarray]:

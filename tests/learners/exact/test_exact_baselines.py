@@ -95,7 +95,7 @@ def test_decentralized_config_validation(kwargs: dict) -> None:
 
 
 def test_decentralized_bad_horizon_raises() -> None:
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         run_decentralized(bridge_crossing(), DecentralizedConfig(iterations=1), horizon=0)
 
 
@@ -112,7 +112,7 @@ def test_centralized_reaches_the_mmdp_optimum(build, h: int) -> None:
     assert len(res.values) == 101
     # soft policy iteration (mirror descent with exact Q) improves monotonically
     assert np.all(np.diff(res.values) >= -1e-9)
-    assert res.final_value == pytest.approx(evaluate_joint(model, res.policy), abs=1e-12)
+    assert res.final_value == pytest.approx(evaluate_joint(model, res.policy, h), abs=1e-12)
 
 
 def test_bridge_crossing_mmdp_optimum_is_minus_2_25() -> None:
@@ -178,7 +178,7 @@ def test_centralized_config_validation() -> None:
     for kwargs in ({"iterations": -1}, {"eta": 0.0}, {"eta": -1.0}):
         with pytest.raises(ConfigError):
             CentralizedConfig(**kwargs)
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         run_centralized(bridge_crossing(), horizon=0)
 
 

@@ -327,5 +327,5 @@ def test_the_paper_construction_is_selectable_and_has_no_hand_off() -> None:
 
 
 def test_bad_horizon_raises() -> None:
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         run_agentmixer(_coordination(), AgentMixerConfig(iterations=1), horizon=0)

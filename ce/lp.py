@@ -92,25 +92,32 @@ SUPPORT_TOL = 1e-9
 
 @dataclass(frozen=True)
 class _Objective:
-    """An objective in the LP's scaled units: the original objective is ``scale`` times it."""
+    """An objective in the LP's scaled units: the original objective is ``scale · it + offset``.
+
+    Linear objectives may drop a constant c (w·μ and (w - c)·μ differ by c on the simplex) and be
+    divided by their range, so that neither a common offset nor the payoff scale reaches HiGHS.
+    """
 
     name: str
-    weights: np.ndarray | None = None   # linear objectives: w / scale
-    payoffs: np.ndarray | None = None   # egalitarian: (N, |A|) payoffs / scale
+    weights: np.ndarray | None = None   # linear objectives: (w - offset) / scale
+    payoffs: np.ndarray | None = None   # egalitarian: (payoffs - offset) / scale, (N, |A|)
     target: np.ndarray | None = None    # l1, l2: q
     scale: float = 1.0
+    offset: float = 0.0
 
 
 def _objective(game: NormalFormGame, objective: str, weights: np.ndarray | None,
                target: np.ndarray | Sequence | None) -> _Objective:
     if objective in LINEAR_OBJECTIVES:
         w = linear_weights(game, objective, weights)
-        scale = scale_of(w)
-        return _Objective(objective, weights=w / scale, scale=scale)
+        offset = float(w.min()) if objective != "feasibility" else 0.0
+        scale = scale_of(w - offset)
+        return _Objective(objective, weights=(w - offset) / scale, scale=scale, offset=offset)
     if objective == "egalitarian":
         pay = game.payoffs.reshape(game.num_players, -1)
-        scale = scale_of(pay)
-        return _Objective(objective, payoffs=pay / scale, scale=scale)
+        offset = float(pay.min())
+        scale = scale_of(pay - offset)
+        return _Objective(objective, payoffs=(pay - offset) / scale, scale=scale, offset=offset)
     if objective in ("l1", "l2"):
         return _Objective(objective, target=target_vector(game, target))
     return _Objective(objective)
@@ -373,11 +380,14 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
     if gap.relative_epsilon is not None and gap.relative_epsilon > GAP_WARN:
         warnings.warn(f"solver returned an {gap.epsilon:.3g}-{concept.upper()} ({gap.relative_epsilon:.3g} "
                       "of a player's payoff range), not an exact one", SolverWarning, stacklevel=2)
-    # back to the original units: row (i, ·) was divided by range_i, the objective by `scale`
+    # back to the original units: row (i, ·) was divided by range_i, the objective shifted by
+    # `offset` (which moves the optimum and the multiplier of Σμ = 1 alike) and divided by `scale`
     incentive = lam[:-1] * scale / ranges[_row_players(game, concept, cons)]
     duals = _split_duals(game, concept, incentive, cons)
-    return EquilibriumResult(game, concept, objective, mu, game.expected_payoffs(mu), value * scale,
-                             gap, duals, float(lam[-1]) * scale, status, build, run)
+    offset = obj.offset if objective != "feasibility" else 0.0
+    return EquilibriumResult(game, concept, objective, mu, game.expected_payoffs(mu),
+                             value * scale + offset, gap, duals, float(lam[-1]) * scale + offset,
+                             status, build, run)
 
 
 def solve_ce(game: NormalFormGame, objective: str = "welfare", **kwargs: object) -> EquilibriumResult:

@@ -32,7 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ce.errors import SolverError
+from ce.gaps import ne_gap
 from ce.homotopy import System, track
+from ce.nash_types import DEDUP_ATOL
 from games.normal_form.game import NormalFormGame
 
 __all__ = ["NPlayerEquilibria", "mixed_equilibria"]
@@ -47,7 +50,11 @@ SINGULAR_COND = 1e10
 """A root whose Jacobian has condition number above this is singular (degeneracy)."""
 MAX_SUPPORT_PROFILES = 100_000
 """Games with more support profiles than this are refused (the work grows with their number)."""
-DEDUP_ATOL = 1e-7
+DOMINANCE_MARGIN = 1e-12
+"""An action is conditionally dominated when another beats it by more than this (normalised
+payoffs) against every opponents' profile of the supports."""
+NEWTON_POLISH_STEPS = 8
+"""At most this many Newton steps polish a real root (they stop once a step is below 1e-15)."""
 _AXES = "".join(c for c in string.ascii_lowercase if c not in "pa")
 
 
@@ -87,7 +94,7 @@ def _dominated(pay: np.ndarray, supports: tuple[tuple[int, ...], ...]) -> bool:
                                                *[s for j, s in enumerate(supports) if j != i])]
         sub = sub.reshape(pay.shape[i + 1], -1)
         for a in s_i:
-            if np.any(np.all(sub > sub[a] + 1e-12, axis=1)):
+            if np.any(np.all(sub > sub[a] + DOMINANCE_MARGIN, axis=1)):
                 return True
     return False
 
@@ -230,7 +237,7 @@ def _complex_normal(rng: np.random.Generator, size: int) -> np.ndarray:
 def _polish(system: System, z: np.ndarray) -> tuple[np.ndarray, float]:
     """Newton's method on the real root ``z`` (1, D); returns it and its Jacobian's condition."""
     cond = 1.0
-    for _ in range(8):
+    for _ in range(NEWTON_POLISH_STEPS):
         val, jac = system(z, np.zeros(1, dtype=np.intp))
         cond = float(np.linalg.cond(jac[0])) if z.shape[1] else 1.0
         try:
@@ -246,9 +253,6 @@ def _polish(system: System, z: np.ndarray) -> tuple[np.ndarray, float]:
 def mixed_equilibria(game: NormalFormGame, *, seed: int = 0,
                      max_support_profiles: int = MAX_SUPPORT_PROFILES) -> NPlayerEquilibria:
     """The Nash equilibria of a small N-player game (see the module doc), each one certified."""
-    from ce.errors import SolverError
-    from ce.gaps import ne_gap
-
     counts = [2 ** m - 1 for m in game.num_actions]
     if int(np.prod(counts, dtype=float)) > max_support_profiles:
         raise SolverError(f"{game!r} has {int(np.prod(counts, dtype=float))} support profiles > "

@@ -146,7 +146,7 @@ def test_random_games_match_nashpy_vertex_enumeration(seed: int, m: int, n: int)
 def _solve_exact(mat: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
     """Gauss-Jordan over the rationals; None when singular."""
     k = len(mat)
-    aug = [row[:] + [r] for row, r in zip(mat, rhs, strict=True)]
+    aug = [[*row[:], r] for row, r in zip(mat, rhs, strict=True)]
     for c in range(k):
         piv = next((r for r in range(c, k) if aug[r][c] != 0), None)
         if piv is None:

@@ -28,7 +28,7 @@ UNIQUE = ("welfare", "l2", "entropy")  # objectives with a unique optimum on chi
 REL_EPS = 1e-9
 
 
-def _solve(game: NormalFormGame, concept: str, objective: str):  # noqa: ANN202
+def _solve(game: NormalFormGame, concept: str, objective: str):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no SolverWarning, no "inaccurate" from cvxpy
         res = solve_correlated(game, concept, objective)
@@ -102,7 +102,7 @@ def test_kuhn_poker_normal_form_value() -> None:
 
 def test_highs_warnings_are_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     class Warns(highspy.Highs):
-        def passModel(self, *args: object) -> highspy.HighsStatus:  # noqa: N802 - highspy's name
+        def passModel(self, *args: object) -> highspy.HighsStatus:
             super().passModel(*args)
             return highspy.HighsStatus.kWarning
 

@@ -28,21 +28,17 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ce.bimatrix import enumerate_bimatrix  # noqa: E402
-from ce.nplayer import mixed_equilibria  # noqa: E402
-from games.normal_form.game import NormalFormGame  # noqa: E402
-from games.normal_form.nfg import read_nfg, write_nfg  # noqa: E402
+from ce.bimatrix import enumerate_bimatrix
+from ce.nplayer import mixed_equilibria
+from games.normal_form.game import NormalFormGame
+from games.normal_form.nfg import read_nfg, write_nfg
 
 TWO_PLAYER = {
     "perfect1 (9)": """NFG 1 R "perfect1" { "1" "2" } { { "1" "2" "3" } { "1" "2" "3" } } ""

@@ -37,6 +37,7 @@ __all__ = [
     "dec_best_response",
     "dec_cce_gap",
     "dec_ce_gap",
+    "dec_gaps",
     "dec_nash_gap",
     "dec_ne_gap",
 ]
@@ -127,10 +128,10 @@ def dec_best_response(model: DecPOMDP, policy: Policy, agent: int, *, horizon: i
     if not 0 <= agent < n:
         raise GameError(f"agent {agent} out of range 0..{n - 1}")
     weights, pols = _seeds(model, policy)
-    h = pols[0].horizon if horizon is None else int(horizon)
-    if not 1 <= h <= pols[0].horizon:
-        raise GameError(f"horizon {horizon} outside 1..{pols[0].horizon}")
-    gamma = 1.0 if discount is None else float(discount)
+    h = model.resolve_horizon(horizon)
+    if pols[0].horizon != h:
+        raise GameError(f"the policy has {pols[0].horizon} steps but the horizon is {h}")
+    gamma = model.resolve_discount(discount)
     others = [j for j in range(n) if j != agent]
     m_i, q_i = model.num_actions[agent], model.num_observations[agent]
     s_n = model.num_states
@@ -222,3 +223,13 @@ best_response = dec_best_response
 """Former name of :func:`dec_best_response`."""
 dec_nash_gap = dec_ne_gap
 """Former name of :func:`dec_ne_gap` (the normal-form counterpart is :func:`ce.gaps.ne_gap`)."""
+
+
+def dec_gaps(model: DecPOMDP, policy: Policy, *, horizon: int | None = None,
+             discount: float | None = None) -> dict[str, DecGapReport]:
+    """Every gap that applies to ``policy``: ``"ce"`` always, ``"ne"`` for a product policy (a
+    correlated policy is no Nash candidate), keyed by concept."""
+    reports = {"ce": dec_ce_gap(model, policy, horizon=horizon, discount=discount)}
+    if not isinstance(policy, CorrelatedPolicy):
+        reports["ne"] = dec_ne_gap(model, policy, horizon=horizon, discount=discount)
+    return reports

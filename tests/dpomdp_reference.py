@@ -20,7 +20,7 @@ DistFn = Callable[[int, int, Hist], np.ndarray]  # (agent, t, own AOH) -> action
 
 
 def random_model(rng: np.random.Generator, acts: tuple[int, ...], obs: tuple[int, ...], states: int,
-                 discount: float = 1.0) -> DecPOMDP:
+                 discount: float = 1.0, horizon: int | None = None) -> DecPOMDP:
     """Dirichlet rows, uniform rewards in [-1, 1)."""
     ja, jo = math.prod(acts), math.prod(obs)
     return DecPOMDP(
@@ -28,7 +28,7 @@ def random_model(rng: np.random.Generator, acts: tuple[int, ...], obs: tuple[int
         observation=rng.dirichlet(np.ones(jo), size=(ja, states)),
         reward=rng.uniform(-1.0, 1.0, size=(states, ja)),
         initial=rng.dirichlet(np.ones(states)),
-        num_actions=acts, num_observations=obs, discount=discount,
+        num_actions=acts, num_observations=obs, discount=discount, horizon=horizon,
     )
 
 

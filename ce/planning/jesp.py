@@ -21,8 +21,6 @@ from ce.planning.common import (
     PlanResult,
     _evaluate_batch,
     action_strides,
-    check_discount,
-    check_horizon,
     check_model,
     evaluate_deterministic,
     policy_size,
@@ -108,8 +106,8 @@ def best_response(model: DecPOMDP, actions: list[list[np.ndarray]], agent: int, 
     return float(v_next[0]), new
 
 
-def solve_jesp(model: DecPOMDP, horizon: int, discount: float = 1.0, *, seed: int = 0, restarts: int = 1,
-               init: DeterministicPolicy | None = None) -> PlanResult:
+def solve_jesp(model: DecPOMDP, horizon: int | None = None, discount: float | None = None, *,
+               seed: int = 0, restarts: int = 1, init: DeterministicPolicy | None = None) -> PlanResult:
     """JESP (Nair et al. IJCAI 2003): alternating exact best responses until no agent improves.
 
     Restart 0 starts from ``init`` if given, every other restart from a uniformly random
@@ -118,8 +116,8 @@ def solve_jesp(model: DecPOMDP, horizon: int, discount: float = 1.0, *, seed: in
     """
     start = time.perf_counter()
     model = check_model(model)
-    horizon = check_horizon(horizon)
-    discount = check_discount(discount)
+    horizon = model.resolve_horizon(horizon)
+    discount = model.resolve_discount(discount)
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
         raise GameError(f"restarts must be an integer >= 1, got {restarts!r}")
     if init is not None:
@@ -151,15 +149,16 @@ def solve_jesp(model: DecPOMDP, horizon: int, discount: float = 1.0, *, seed: in
                       stats={"restarts": restarts, "rounds": rounds})
 
 
-def solve_brute_force(model: DecPOMDP, horizon: int, discount: float = 1.0) -> PlanResult:
+def solve_brute_force(model: DecPOMDP, horizon: int | None = None,
+                      discount: float | None = None) -> PlanResult:
     """Optimal deterministic policy by evaluating every deterministic joint policy.
 
     Raises :class:`~games.errors.GameError` if there are more than :data:`MAX_BRUTE_FORCE`.
     """
     start = time.perf_counter()
     model = check_model(model)
-    horizon = check_horizon(horizon)
-    discount = check_discount(discount)
+    horizon = model.resolve_horizon(horizon)
+    discount = model.resolve_discount(discount)
     sizes = policy_size(model, horizon)
     counts = [m ** k for m, k in zip(model.num_actions, sizes, strict=True)]
     approx = math.prod(float(c) for c in counts)

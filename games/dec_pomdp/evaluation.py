@@ -97,10 +97,13 @@ class _Subscripts:
         return f"{rho},{pis},{tr},{ob},{nxt},{self.t}{''.join(self.b)}->"
 
 
-def _check_horizon(policy: StochasticPolicy, horizon: int | None) -> int:
-    h = policy.horizon if horizon is None else int(horizon)
-    if h < 1 or h > policy.horizon:
-        raise GameError(f"horizon {horizon} outside 1..{policy.horizon} (the policy's length)")
+def _check_horizon(model: DecPOMDP, policy: StochasticPolicy, horizon: int | None, *,
+                   exact: bool = True) -> int:
+    """The resolved horizon (:meth:`DecPOMDP.resolve_horizon`), checked against the policy's length:
+    equal when ``exact`` (a value is claimed for the whole policy), else at most it (a prefix)."""
+    h = model.resolve_horizon(horizon)
+    if policy.horizon < h or (exact and policy.horizon != h):
+        raise GameError(f"the policy has {policy.horizon} steps but the horizon is {h}")
     return h
 
 
@@ -136,10 +139,11 @@ def evaluate(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy | C
              horizon: int | None = None, discount: float | None = None) -> float:
     """Exact value E[Σ_{t<H} γ^t R(s_t, a_t)] of a decentralized (possibly correlated) policy.
 
-    ``discount`` defaults to 1 (finite-horizon values are conventionally undiscounted);
-    ``horizon`` defaults to the policy's length.
+    ``horizon`` and ``discount`` resolve by the model's rule (:meth:`DecPOMDP.resolve_horizon`,
+    :meth:`DecPOMDP.resolve_discount`): explicit, else the model's, else a typed error. The policy
+    must have exactly H steps.
     """
-    gamma = 1.0 if discount is None else float(discount)
+    gamma = model.resolve_discount(discount)
     if isinstance(policy, CorrelatedPolicy):
         lengths = {p.horizon for p in policy.policies}
         if len(lengths) != 1:
@@ -147,17 +151,18 @@ def evaluate(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy | C
         return float(sum(w * evaluate(model, p, horizon, gamma)
                          for w, p in zip(policy.weights, policy.policies, strict=True) if w > 0))
     pol = _as_stochastic(model, policy)
-    return _evaluate_product(model, pol, _check_horizon(pol, horizon), gamma)
+    return _evaluate_product(model, pol, _check_horizon(model, pol, horizon), gamma)
 
 
 def occupancies(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy,
                 horizon: int | None = None) -> list[np.ndarray]:
     """ρ_t(s, h_1, ..., h_N) for t = 0..H-1, each of shape (S, H_1(t), ..., H_N(t)) over AOHs.
 
-    Every ρ_t sums to 1. Memory grows as S Π_i (|A_i||O_i|)^t: meant for small problems.
+    Every ρ_t sums to 1. Memory grows as S Π_i (|A_i||O_i|)^t: meant for small problems. H resolves
+    by the model's rule; the policy needs at least H steps.
     """
     pol = _as_stochastic(model, policy)
-    h = _check_horizon(pol, horizon)
+    h = _check_horizon(model, pol, horizon, exact=False)
     t_, o_, _ = _split(model)
     sub = _Subscripts(model.num_agents)
     rho = model.initial.reshape(model.num_states, *([1] * model.num_agents))
@@ -186,7 +191,7 @@ class AgentOccupancy:
 
 def agent_occupancies(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy,
                       horizon: int | None = None) -> list[list[AgentOccupancy]]:
-    """[t][i]: each agent's marginal occupancy and state posterior at each step."""
+    """``[t][i]``: each agent's marginal occupancy and state posterior at each step."""
     out = []
     for rho in occupancies(model, policy, horizon):
         per_agent = []
@@ -204,9 +209,10 @@ def evaluate_joint(model: DecPOMDP, policy: np.ndarray, horizon: int | None = No
                    discount: float | None = None) -> float:
     """Value of a joint fully observable policy.
 
-    ``policy`` is ``(H, S, JA)`` (time-dependent, finite horizon; ``horizon`` defaults to H) or
-    ``(S, JA)`` (stationary: finite horizon if ``horizon`` is given, else discounted infinite
-    horizon, which needs ``discount`` < 1 — solved as a linear system).
+    ``policy`` is ``(H, S, JA)`` (time-dependent: H must equal the resolved horizon) or ``(S, JA)``
+    (stationary). A stationary policy on a model without a horizon and no ``horizon`` given is
+    valued over an infinite horizon, which needs γ < 1 (a linear system); otherwise the horizon and
+    discount resolve by the model's rule (explicit, else the model's, else a typed error).
     """
     pi = np.asarray(policy, dtype=float)
     s, ja = model.num_states, model.num_joint_actions
@@ -214,21 +220,17 @@ def evaluate_joint(model: DecPOMDP, policy: np.ndarray, horizon: int | None = No
         raise GameError(f"joint policy shape {pi.shape}; expected (H, {s}, {ja}) or ({s}, {ja})")
     if not np.all(np.isfinite(pi)) or np.abs(pi.sum(axis=-1) - 1).max() > 1e-9 or pi.min() < -1e-12:
         raise GameError("joint policy rows must be finite probability vectors")
-    if horizon is not None and int(horizon) < 1:
-        raise GameError(f"horizon must be >= 1, got {horizon}")
-    gamma = model.discount if discount is None else float(discount)
-    if pi.ndim == 2 and horizon is None:
-        if gamma >= 1:
-            raise GameError("infinite-horizon evaluation needs discount < 1")
+    if pi.ndim == 2 and horizon is None and model.horizon is None:
+        gamma = model.resolve_discount(discount, infinite=True)
         p = np.einsum("sa,sat->st", pi, model.transition)
         r = np.einsum("sa,sa->s", pi, model.reward)
         return float(model.initial @ np.linalg.solve(np.eye(s) - gamma * p, r))
-    h = pi.shape[0] if horizon is None else int(horizon)
+    gamma = model.resolve_discount(discount)
+    h = model.resolve_horizon(horizon)
+    if pi.ndim == 3 and len(pi) != h:
+        raise GameError(f"the joint policy has {len(pi)} steps but the horizon is {h}")
     steps = pi if pi.ndim == 3 else np.broadcast_to(pi, (h, s, ja))
-    if h > len(steps):
-        raise GameError(f"horizon {h} exceeds the policy's {len(steps)} steps")
     v = np.zeros(s)
-    gamma = 1.0 if discount is None else gamma
     for t in reversed(range(h)):
         q = model.reward + gamma * model.transition @ v
         v = np.einsum("sa,sa->s", steps[t], q)
@@ -236,10 +238,9 @@ def evaluate_joint(model: DecPOMDP, policy: np.ndarray, horizon: int | None = No
 
 
 def evaluate_reactive(model: DecPOMDP, policy: ReactivePolicy, discount: float | None = None) -> float:
-    """Discounted infinite-horizon value of memoryless policies π^i(a | o) (linear system)."""
-    gamma = model.discount if discount is None else float(discount)
-    if gamma >= 1:
-        raise GameError("reactive policies are evaluated over an infinite horizon: need discount < 1")
+    """Discounted infinite-horizon value of memoryless policies π^i(a | o) (linear system); the
+    discount resolves by the model's rule and must be below 1."""
+    gamma = model.resolve_discount(discount, infinite=True)
     n = model.num_agents
     policy.validate(model.num_actions, model.num_observations)
     joint_obs = np.ones(())
@@ -262,16 +263,18 @@ def evaluate_reactive(model: DecPOMDP, policy: ReactivePolicy, discount: float |
     return float(model.initial @ first)
 
 
-def mmdp_q_values(model: DecPOMDP, horizon: int, discount: float = 1.0) -> np.ndarray:
+def mmdp_q_values(model: DecPOMDP, horizon: int | None = None,
+                  discount: float | None = None) -> np.ndarray:
     """``Q[t, s, ja]`` of the fully observable MMDP (Bellman backward induction), t steps taken.
 
     max_ja Q[0] averaged under b0 is the MMDP optimum, an upper bound on every decentralized value.
+    Horizon and discount resolve by the model's rule.
     """
-    if int(horizon) < 1:
-        raise GameError(f"horizon must be >= 1, got {horizon}")
-    q = np.empty((int(horizon), model.num_states, model.num_joint_actions))
+    h = model.resolve_horizon(horizon)
+    discount = model.resolve_discount(discount)
+    q = np.empty((h, model.num_states, model.num_joint_actions))
     v = np.zeros(model.num_states)
-    for t in range(int(horizon) - 1, -1, -1):
+    for t in range(h - 1, -1, -1):
         q[t] = model.reward + discount * (model.transition @ v)
         v = q[t].max(axis=1)
     return q

@@ -6,7 +6,9 @@ A Dec-POMDP has N agents, states S, per-agent actions A_i and observations O_i, 
 * O[ja, s', jo] = P(jo | ja, s')          observation of the *end* state, shape (|JA|, |S|, |JO|);
 * R[s, ja]                                shared reward, shape (|S|, |JA|);
 * b0[s]                                   initial state distribution;
-* a discount γ and an optional horizon for finite-horizon use.
+* a discount γ and an optional horizon for finite-horizon use; :meth:`DecPOMDP.resolve_horizon`
+  and :meth:`DecPOMDP.resolve_discount` are the one rule every consumer applies (explicit argument,
+  else the model's value, else a typed error).
 
 Joint indices follow the MADP convention: row-major with the last agent varying fastest, so
 ``ja = np.ravel_multi_index((a_1, ..., a_N), num_actions)`` (the same C order as the payoff
@@ -16,12 +18,13 @@ its sum; rows must sum to 1 within :data:`PROB_ATOL` — nothing is renormalised
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.game import NormalFormGame, check_names
 
 __all__ = ["PROB_ATOL", "DecPOMDP"]
@@ -178,6 +181,40 @@ class DecPOMDP:
     @property
     def num_joint_observations(self) -> int:
         return int(np.prod(self.num_observations))
+
+    def resolve_horizon(self, horizon: int | None = None) -> int:
+        """The horizon every planner, evaluator, gap, learner and environment uses.
+
+        One rule: the explicit ``horizon`` when given, else the model's own, else a
+        :class:`~games.errors.ConfigError` naming what is missing (MADP files carry no horizon).
+        """
+        if horizon is None:
+            if self.horizon is None:
+                raise ConfigError(f"{self.name} sets no horizon (MADP .dpomdp files never do): "
+                                  f"pass one (horizon=H, or --horizon H on the command line)")
+            return int(self.horizon)
+        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+            raise ConfigError(f"horizon must be an integer >= 1, got {horizon!r}")
+        return int(horizon)
+
+    def resolve_discount(self, discount: float | None = None, *, infinite: bool = False) -> float:
+        """The discount γ to use: the explicit ``discount`` when given, else the model's own (a
+        ``.dpomdp`` file's ``discount:`` line; 1 for the built-in finite-horizon models).
+
+        γ must be a finite number in (0, 1], and below 1 when ``infinite`` (an infinite-horizon
+        value); anything else is a :class:`~games.errors.ConfigError`.
+        """
+        if discount is None:
+            gamma = self.discount
+        elif isinstance(discount, bool) or not isinstance(discount, int | float | np.number):
+            raise ConfigError(f"discount must be a number in (0, 1], got {discount!r}")
+        else:
+            gamma = float(discount)
+        if not (math.isfinite(gamma) and 0.0 < gamma <= 1.0):
+            raise ConfigError(f"discount must be a number in (0, 1], got {gamma!r}")
+        if infinite and gamma >= 1.0:
+            raise ConfigError(f"an infinite-horizon value needs discount < 1, got {gamma:g}")
+        return gamma
 
     def joint_action(self, actions: Sequence[int]) -> int:
         """MADP joint index of individual actions (last agent fastest)."""

@@ -51,7 +51,7 @@ def _check_dist(p: np.ndarray, what: str) -> None:
 
 @dataclass(frozen=True, eq=False)
 class DeterministicPolicy:
-    """actions[i][t]: int array of shape ``(|O_i|^t,)``, agent i's action per observation history."""
+    """``actions[i][t]``: int array of shape ``(|O_i|^t,)``, agent i's action per observation history."""
 
     actions: tuple[tuple[np.ndarray, ...], ...]
 
@@ -62,6 +62,12 @@ class DeterministicPolicy:
     @property
     def horizon(self) -> int:
         return len(self.actions[0])
+
+    def prefix(self, horizon: int) -> DeterministicPolicy:
+        """The first ``horizon`` steps: an explicit cut (evaluators never cut a policy themselves)."""
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= self.horizon:
+            raise GameError(f"prefix length must be an integer in 1..{self.horizon}, got {horizon!r}")
+        return DeterministicPolicy(tuple(agent[:horizon] for agent in self.actions))
 
     def validate(self, num_actions: Sequence[int], num_observations: Sequence[int]) -> None:
         """Typed error unless the shapes and action ranges fit the model."""
@@ -102,7 +108,7 @@ class DeterministicPolicy:
 
 @dataclass(frozen=True, eq=False)
 class StochasticPolicy:
-    """probs[i][t]: shape ``((|A_i||O_i|)^t, |A_i|)``, π^i_t(a | action-observation history)."""
+    """``probs[i][t]``: shape ``((|A_i||O_i|)^t, |A_i|)``, π^i_t(a | action-observation history)."""
 
     probs: tuple[tuple[np.ndarray, ...], ...]
 
@@ -113,6 +119,12 @@ class StochasticPolicy:
     @property
     def horizon(self) -> int:
         return len(self.probs[0])
+
+    def prefix(self, horizon: int) -> StochasticPolicy:
+        """The first ``horizon`` steps: an explicit cut (evaluators never cut a policy themselves)."""
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= self.horizon:
+            raise GameError(f"prefix length must be an integer in 1..{self.horizon}, got {horizon!r}")
+        return StochasticPolicy(tuple(agent[:horizon] for agent in self.probs))
 
     def validate(self, num_actions: Sequence[int], num_observations: Sequence[int]) -> None:
         if len(self.probs) != len(num_actions):

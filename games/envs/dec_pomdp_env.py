@@ -12,10 +12,11 @@ its own component of jo. Sampling is vectorised over the copies by inverse-CDF: 
 copy is compared with the precomputed cumulative rows (``np.cumsum`` normalised so the last entry
 is exactly 1). Draw order per step: B uniforms for s', then B for jo.
 
-Episodes last exactly ``horizon`` steps (default ``model.horizon``; it must be finite). The horizon
+Episodes last exactly ``horizon`` steps (resolved by :meth:`DecPOMDP.resolve_horizon`: the
+argument, else the model's, else a typed error). The horizon
 is part of the finite-horizon task, so the last step is reported as *terminal*, not truncated,
 and ``episode_return`` is the undiscounted sum of rewards — the value that
-:func:`games.dec_pomdp.evaluation.evaluate` computes exactly (with its default discount 1).
+:func:`games.dec_pomdp.evaluation.evaluate` computes exactly (with discount 1).
 
 Layouts (H = horizon, Q = max_i |O_i|, S = |S|):
 
@@ -60,11 +61,7 @@ class DecPOMDPEnv(BatchedEnv):
                  seed: int | None = None) -> None:
         if not isinstance(model, DecPOMDP):
             raise GameError(f"DecPOMDPEnv needs a DecPOMDP, got {type(model).__name__}")
-        h = model.horizon if horizon is None else horizon
-        if h is None:
-            raise GameError(f"Dec-POMDP {model.name!r} has no horizon; pass a finite horizon >= 1")
-        if isinstance(h, bool) or not isinstance(h, int | np.integer) or int(h) < 1:
-            raise GameError(f"horizon must be a finite integer >= 1, got {h!r}")
+        h = model.resolve_horizon(horizon)
         self.model = model
         self.num_agents = model.num_agents
         self.num_actions = model.num_actions

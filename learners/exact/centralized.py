@@ -20,7 +20,7 @@ import numpy as np
 
 from games.dec_pomdp.evaluation import evaluate_joint
 from games.dec_pomdp.model import DecPOMDP
-from games.errors import GameError
+from learners.exact.config import check_config
 from learners.exact.gradients import resolve_horizon
 
 __all__ = ["CentralizedConfig", "CentralizedResult", "joint_q_values", "run_centralized"]
@@ -34,8 +34,7 @@ class CentralizedConfig:
     eta: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.iterations < 0 or not self.eta > 0:
-            raise GameError(f"need iterations >= 0 and eta > 0, got {self.iterations}, {self.eta}")
+        check_config(self, positive=("eta",), nonnegative=("iterations",))
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,10 @@ class CentralizedResult:
         return self.values[-1]
 
 
-def joint_q_values(model: DecPOMDP, policy: np.ndarray, discount: float = 1.0) -> np.ndarray:
+def joint_q_values(model: DecPOMDP, policy: np.ndarray, discount: float | None = None) -> np.ndarray:
     """Q^π_t(s, a) of a time-dependent joint policy ``policy`` (H, S, JA), by backward induction."""
     h = policy.shape[0]
+    discount = model.resolve_discount(discount)
     q = np.empty(policy.shape)
     v = np.zeros(model.num_states)
     for t in reversed(range(h)):
@@ -67,12 +67,12 @@ def run_centralized(model: DecPOMDP, config: CentralizedConfig | None = None,
     cfg = config or CentralizedConfig()
     h = resolve_horizon(model, horizon)
     pi = np.full((h, model.num_states, model.num_joint_actions), 1.0 / model.num_joint_actions)
-    values = [evaluate_joint(model, pi, discount=1.0)]
+    values = [evaluate_joint(model, pi, h)]
     for _ in range(cfg.iterations):
         q = joint_q_values(model, pi)
         logits = np.log(np.maximum(pi, 1e-300)) + cfg.eta * (q - q.max(axis=-1, keepdims=True))
         logits -= logits.max(axis=-1, keepdims=True)
         pi = np.exp(logits)
         pi /= pi.sum(axis=-1, keepdims=True)
-        values.append(evaluate_joint(model, pi, discount=1.0))
+        values.append(evaluate_joint(model, pi, h))
     return CentralizedResult(pi, values)

@@ -56,11 +56,8 @@ _POOL = [c for c in string.ascii_letters if c not in "sz"]
 
 
 def resolve_horizon(model: DecPOMDP, horizon: int | None) -> int:
-    """``horizon``, or the model's own when None; GameError unless it is a finite integer >= 1."""
-    h = model.horizon if horizon is None else int(horizon)
-    if h is None or h < 1:
-        raise GameError(f"need a finite horizon >= 1, got {horizon} (model horizon {model.horizon})")
-    return int(h)
+    """The model's one horizon rule (:meth:`~games.dec_pomdp.model.DecPOMDP.resolve_horizon`)."""
+    return model.resolve_horizon(horizon)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -131,12 +128,6 @@ def _check_rows(p: np.ndarray, what: str, axes: tuple[int, ...] = (-1,)) -> None
         raise GameError(f"{what}: row {row} sums to {sums[row]!r}, not 1 (or is not finite)")
 
 
-def _check_discount(discount: float) -> float:
-    if not 0.0 <= float(discount) <= 1.0:
-        raise GameError(f"discount must lie in [0, 1], got {discount}")
-    return float(discount)
-
-
 def _check_factors(model: DecPOMDP, factors: Factors, horizon: int,
                    validate: bool = True) -> list[list[np.ndarray]]:
     n = model.num_agents
@@ -170,7 +161,7 @@ class ProductTables:
 
 
 def joint_tables(model: DecPOMDP, joint: Sequence[np.ndarray], horizon: int,
-                 discount: float = 1.0) -> ProductTables:
+                 discount: float | None = None) -> ProductTables:
     """ρ and Q of a general joint policy μ_t(a | s, h), ``joint[t]`` of shape (S, H_1(t).., A_1..A_N)."""
     steps = [np.asarray(j, dtype=float) for j in joint]
     n = model.num_agents
@@ -180,7 +171,7 @@ def joint_tables(model: DecPOMDP, joint: Sequence[np.ndarray], horizon: int,
         if j.ndim != 1 + 2 * n or j.shape[0] != model.num_states or j.shape[1 + n:] != model.num_actions:
             raise GameError(f"joint policy step {t}: shape {j.shape}, expected (S, H_1..H_N, A_1..A_N)")
         _check_rows(j, f"joint policy step {t}", tuple(range(1 + n, 1 + 2 * n)))
-    return _tables(model, int(horizon), _check_discount(discount), joint=steps)
+    return _tables(model, int(horizon), model.resolve_discount(discount), joint=steps)
 
 
 def _tables(model: DecPOMDP, horizon: int, discount: float,
@@ -226,7 +217,8 @@ def _tables(model: DecPOMDP, horizon: int, discount: float,
     return ProductTables(float(model.initial @ v_next.reshape(s_count)), rhos, qs)
 
 
-def product_gradient(model: DecPOMDP, factors: Factors, horizon: int, discount: float = 1.0, *,
+def product_gradient(model: DecPOMDP, factors: Factors, horizon: int,
+                     discount: float | None = None, *,
                      validate: bool = True) -> ProductGradient:
     """J and ∂J/∂β^i_t for μ_t(a | s, h) = Π_i β^i_t(a_i | s, h_i) (module docstring).
 
@@ -238,7 +230,8 @@ def product_gradient(model: DecPOMDP, factors: Factors, horizon: int, discount: 
         raise GameError(f"horizon must be >= 1, got {horizon}")
     n, s_count = model.num_agents, model.num_states
     beta = _check_factors(model, factors, horizon, validate)
-    tab = _tables(model, horizon, _check_discount(discount), factors=beta)
+    discount = model.resolve_discount(discount)
+    tab = _tables(model, horizon, discount, factors=beta)
     L = _Letters(n)
     grads: list[list[np.ndarray]] = [[np.empty(0)] * horizon for _ in range(n)]
     for t in range(horizon):
@@ -252,9 +245,10 @@ def product_gradient(model: DecPOMDP, factors: Factors, horizon: int, discount: 
     return ProductGradient(tab.value, grads, reach)
 
 
-def product_tables(model: DecPOMDP, factors: Factors, horizon: int, discount: float = 1.0) -> ProductTables:
+def product_tables(model: DecPOMDP, factors: Factors, horizon: int,
+                   discount: float | None = None) -> ProductTables:
     """ρ and Q of a state-conditioned product policy (the tables behind :func:`product_gradient`)."""
-    return _tables(model, int(horizon), _check_discount(discount),
+    return _tables(model, int(horizon), model.resolve_discount(discount),
                    factors=_check_factors(model, factors, int(horizon)))
 
 

@@ -99,7 +99,8 @@ def _marginals(model: DecPOMDP, pi_t: np.ndarray) -> list[np.ndarray]:
     return [full.sum(axis=tuple(1 + j for j in range(n) if j != i)) for i in range(n)]
 
 
-def uniform_optimal_joint_policy(model: DecPOMDP, horizon: int, discount: float = 1.0) -> np.ndarray:
+def uniform_optimal_joint_policy(model: DecPOMDP, horizon: int | None = None,
+                                 discount: float | None = None) -> np.ndarray:
     """π*[t, s, ja]: the MMDP optimum, uniform over the joint actions optimal within :data:`TIE_ATOL`
     (the tie rule under which :mod:`games.dec_pomdp.catalog` quotes its distilled values)."""
     q = mmdp_q_values(model, horizon, discount)

@@ -42,7 +42,7 @@ from games.dec_pomdp.catalog import dec_tiger, random_dpomdp
 from games.dec_pomdp.evaluation import evaluate
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.game import NormalFormGame
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -209,7 +209,7 @@ def gap_cases(draw: st.DrawFn, max_agents: int = 3) -> tuple[DecPOMDP, object, i
     model = _random_model(rng, acts, obs, states)
     pols = tuple(StochasticPolicy.random(acts, obs, horizon, seed + j) for j in range(k))
     policy = pols[0] if k == 1 else CorrelatedPolicy(rng.dirichlet(np.ones(k)), pols)
-    return model, policy, draw(st.integers(1, horizon))
+    return model, policy, horizon
 
 
 # --------------------------------------------------------------------------- properties
@@ -275,7 +275,7 @@ def _tiny_cases() -> st.SearchStrategy:
         seed = draw(st.integers(0, 2**32 - 1))
         k = draw(st.integers(1, 3))
         rng = np.random.default_rng(seed)
-        model = _random_model(rng, acts, obs, states)
+        model = _random_model(rng, acts, obs, states, horizon=horizon)
         pols: list[StochasticPolicy | DeterministicPolicy] = []
         for j in range(k):
             if draw(st.booleans()):  # deterministic seeds: zero-probability branches, and
@@ -473,9 +473,9 @@ def test_nash_gap_rejects_correlated_policy() -> None:
         dec_nash_gap(MODEL, corr)
 
 
-@pytest.mark.parametrize("horizon", [0, 3])
-def test_best_response_horizon_out_of_range(horizon: int) -> None:
-    with pytest.raises(GameError, match="horizon"):
+@pytest.mark.parametrize(("horizon", "error"), [(0, ConfigError), (3, GameError)])
+def test_best_response_horizon_out_of_range(horizon: int, error: type) -> None:
+    with pytest.raises(error, match="horizon"):
         best_response(MODEL, POL, 0, horizon=horizon)
 
 

@@ -15,6 +15,7 @@ Every number is checked against a second, independent method written here in pla
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections import defaultdict
@@ -45,7 +46,7 @@ from games.dec_pomdp.policies import (
     ReactivePolicy,
     StochasticPolicy,
 )
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 1e-10
@@ -127,7 +128,7 @@ def model_cases(draw: st.DrawFn, max_leaves: int = 30000) -> tuple[DecPOMDP, int
     ja, jo = math.prod(acts), math.prod(obs)
     h_max = max(h for h in (1, 2, 3) if h == 1 or states * (ja * states * jo) ** (h - 1) * ja <= max_leaves)
     horizon = draw(st.integers(1, h_max))
-    return _random_model(np.random.default_rng(seed), acts, obs, states), horizon, seed
+    return _random_model(np.random.default_rng(seed), acts, obs, states, horizon=horizon), horizon, seed
 
 
 def _random_deterministic(model: DecPOMDP, horizon: int, seed: int) -> DeterministicPolicy:
@@ -148,9 +149,15 @@ def test_evaluate_matches_naive_recursion(case: tuple[DecPOMDP, int, int], data:
     fn = _stochastic_fn(model, pol)
     # Second method: the recursive path enumeration (the definition of the value).
     want = _naive_value(model, fn, h_eval, gamma)
-    assert evaluate(model, pol, h_eval, gamma) == pytest.approx(want, abs=ATOL)
-    # discount=None means γ = 1 (module docstring: finite-horizon values are undiscounted).
-    assert evaluate(model, pol, h_eval) == pytest.approx(_naive_value(model, fn, h_eval), abs=ATOL)
+    assert evaluate(model, pol.prefix(h_eval), h_eval, gamma) == pytest.approx(want, abs=ATOL)
+    # discount=None means the model's γ (1 here); horizon=None the model's horizon.
+    assert evaluate(model, pol.prefix(h_eval), h_eval) == pytest.approx(
+        _naive_value(model, fn, h_eval), abs=ATOL)
+    assert evaluate(model, pol) == pytest.approx(_naive_value(model, fn, horizon), abs=ATOL)
+    # The rule refuses a policy whose length is not the horizon: nothing is cut silently.
+    if h_eval < horizon:
+        with pytest.raises(GameError, match="steps but the horizon"):
+            evaluate(model, pol, h_eval)
 
 
 @SETTINGS
@@ -340,16 +347,18 @@ def test_evaluate_joint_finite_matches_brute_force(case: tuple, gamma: float | N
     g = 1.0 if gamma is None else gamma
     want = _brute_joint(model, pi, horizon, g)
     # Backward induction (package) vs enumeration of every state-action path (second method).
-    assert evaluate_joint(model, pi, discount=gamma) == pytest.approx(want, abs=ATOL)
+    assert evaluate_joint(model, pi, horizon, discount=gamma) == pytest.approx(want, abs=ATOL)
     # A stationary policy over a horizon is the time-dependent one repeated.
     stat = pi[0]
     want_stat = _brute_joint(model, np.broadcast_to(stat, pi.shape), horizon, g)
     assert evaluate_joint(model, stat, horizon=horizon, discount=gamma) == pytest.approx(want_stat,
                                                                                         abs=ATOL)
-    # A shorter horizon truncates: the brute force over the first steps only.
+    # A shorter horizon is an explicit cut of the policy: the brute force over the first steps.
     if horizon > 1:
-        assert evaluate_joint(model, pi, horizon=horizon - 1, discount=gamma) == pytest.approx(
+        assert evaluate_joint(model, pi[:-1], horizon=horizon - 1, discount=gamma) == pytest.approx(
             _brute_joint(model, pi, horizon - 1, g), abs=ATOL)
+        with pytest.raises(GameError, match="steps but the horizon"):
+            evaluate_joint(model, pi, horizon=horizon - 1, discount=gamma)
 
 
 @SETTINGS
@@ -464,7 +473,9 @@ def test_evaluate_reactive_matches_truncated_forward_recursion(n: int, states: i
 def test_reactive_open_loop_equals_stationary_joint() -> None:
     # A reactive policy that ignores its observation and starts with the same distribution is a
     # stationary state-independent joint policy Π_i σ_i: the two linear systems must agree.
-    model = random_dpomdp(agents=2, states=3, actions=3, observations=2, seed=5)
+    # horizon=None: a stationary joint policy is then valued over an infinite horizon.
+    model = dataclasses.replace(random_dpomdp(agents=2, states=3, actions=3, observations=2, seed=5),
+                                horizon=None)
     rng = np.random.default_rng(0)
     sig = [rng.dirichlet(np.ones(3)) for _ in range(2)]
     pol = ReactivePolicy(tuple(sig), tuple(np.tile(s, (2, 1)) for s in sig))
@@ -474,14 +485,19 @@ def test_reactive_open_loop_equals_stationary_joint() -> None:
 
 
 # --------------------------------------------------------------------------- typed errors
-MODEL = random_dpomdp(agents=2, states=2, actions=2, observations=2, seed=1)
+# No horizon of its own (as a MADP file): every call below states one, or is refused.
+MODEL = dataclasses.replace(random_dpomdp(agents=2, states=2, actions=2, observations=2, seed=1),
+                            horizon=None)
 POL = StochasticPolicy.random((2, 2), (2, 2), 2, 0)
 
 
-@pytest.mark.parametrize("horizon", [0, -1, 3])
-def test_horizon_out_of_range(horizon: int) -> None:
+@pytest.mark.parametrize(("horizon", "error"), [(0, ConfigError), (-1, ConfigError), (3, GameError),
+                                               (None, ConfigError), (True, ConfigError)])
+def test_horizon_out_of_range(horizon: int | None, error: type) -> None:
+    # Invalid or missing (MODEL sets none) horizons are ConfigErrors; a policy shorter than a
+    # valid horizon is a GameError.
     for fn in (evaluate, occupancies, agent_occupancies):
-        with pytest.raises(GameError, match="horizon"):
+        with pytest.raises(error, match="horizon"):
             fn(MODEL, POL, horizon)
 
 
@@ -525,15 +541,15 @@ def test_evaluate_joint_errors() -> None:
         evaluate_joint(MODEL, np.full((2, 2, 4), 0.3))
     with pytest.raises(GameError, match="probability"):
         evaluate_joint(MODEL, np.array([[1.5, -0.5, 0.0, 0.0]] * 2))
-    with pytest.raises(GameError, match="exceeds"):
+    with pytest.raises(GameError, match="steps but the horizon"):
         evaluate_joint(MODEL, uni, horizon=3)
-    with pytest.raises(GameError, match="discount < 1"):
+    with pytest.raises(ConfigError, match="discount < 1"):
         evaluate_joint(MODEL, uni[0])  # stationary, no horizon, model γ = 1
 
 
 @pytest.mark.parametrize("horizon", [0, -1])
 def test_evaluate_joint_nonpositive_horizon(horizon: int) -> None:
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         evaluate_joint(MODEL, np.full((2, 2, 4), 0.25), horizon=horizon)
 
 
@@ -546,9 +562,9 @@ def test_evaluate_joint_nan_policy() -> None:
 
 def test_evaluate_reactive_errors() -> None:
     pol = ReactivePolicy((np.ones(2) / 2,) * 2, (np.ones((2, 2)) / 2,) * 2)
-    with pytest.raises(GameError, match="discount < 1"):
+    with pytest.raises(ConfigError, match="discount < 1"):
         evaluate_reactive(MODEL, pol)  # model γ = 1
-    with pytest.raises(GameError, match="discount < 1"):
+    with pytest.raises(ConfigError, match="discount < 1"):
         evaluate_reactive(MODEL, pol, discount=1.0)
     with pytest.raises(GameError, match="sums to"):
         ReactivePolicy((np.ones(2) / 2,) * 2, (np.ones((2, 2)),) * 2)

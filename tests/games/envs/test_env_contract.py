@@ -18,7 +18,7 @@ from games.envs import (
     TimeStep,
     make_env,
 )
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 
 NAMES = ["climbing", "penalty(k=-50)", "bridge", "dec_tiger", "predator-prey", "predator-prey-small"]
 
@@ -171,7 +171,7 @@ def test_make_env_kinds_and_errors() -> None:
         make_env("prisoners_dilemma", 1)
     with pytest.raises(GameError, match="num_envs"):
         make_env("climbing", 0)
-    with pytest.raises(GameError, match="horizon"):
+    with pytest.raises(ConfigError, match="horizon"):
         DecPOMDPEnv(make_env("dec_tiger", 1).model, 1, horizon=0)
 
 
@@ -181,7 +181,7 @@ def test_make_env_reads_dpomdp_files(tmp_path: Path) -> None:
 
     path = tmp_path / "tiger.dpomdp"
     write_dpomdp(dec_tiger(), path)
-    with pytest.raises(GameError, match="horizon"):
+    with pytest.raises(ConfigError, match="horizon"):
         make_env(str(path), 2, seed=0)
     env = make_env(str(path), 2, seed=0, horizon=4)
     assert isinstance(env, DecPOMDPEnv) and env.num_actions == (3, 3) and env.episode_limit == 4
@@ -193,7 +193,8 @@ def test_predator_prey_names_take_typed_overrides() -> None:
     env = make_env("predator-prey-small(penalty=0, episode_limit=20)", 2, seed=0)
     assert (env.config.penalty, env.config.episode_limit, env.config.grid) == (0.0, 20, 5)
     assert make_env("predator-prey(penalty=-2)", 1, seed=0).config.penalty == -2.0
-    with pytest.raises(GameError, match="no parameter foo"):
+    # the same grammar and messages as the game catalogs (games.spec)
+    with pytest.raises(GameError, match="predator-prey has no parameter 'foo'"):
         make_env("predator-prey(foo=1)", 1, seed=0)
-    with pytest.raises(GameError, match=r"grid=2\.5 must be an integer"):
+    with pytest.raises(GameError, match=r"parameter 'grid' must be an integer, got 2\.5"):
         make_env("predator-prey(grid=2.5)", 1, seed=0)

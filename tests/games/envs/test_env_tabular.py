@@ -13,7 +13,7 @@ from games.dec_pomdp.catalog import bridge_crossing, dec_tiger, random_dpomdp
 from games.dec_pomdp.evaluation import evaluate
 from games.dec_pomdp.policies import StochasticPolicy
 from games.envs import DecPOMDPEnv, MatrixGameEnv
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.catalog import climbing, penalty, prisoners_dilemma, sum_to_ten
 
 
@@ -133,6 +133,6 @@ def test_horizon_must_be_finite() -> None:
 
     model = read_dpomdp(write_dpomdp(dec_tiger()))
     assert model.horizon is None
-    with pytest.raises(GameError, match="no horizon"):
+    with pytest.raises(ConfigError, match="no horizon"):
         DecPOMDPEnv(model, 2)
     assert DecPOMDPEnv(model, 2, horizon=6).episode_limit == 6

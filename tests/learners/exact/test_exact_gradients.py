@@ -18,7 +18,7 @@ from games.dec_pomdp.catalog import bridge_crossing, dec_tiger
 from games.dec_pomdp.evaluation import evaluate
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import StochasticPolicy
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.catalog import climbing
 from learners.exact.gradients import Adam, product_gradient, softmax, softmax_vjp
 from learners.exact.igc import (
@@ -381,5 +381,5 @@ def test_bad_factor_values_and_discounts_are_refused() -> None:
     with pytest.raises(GameError, match="negative probability"):
         product_gradient(model, bad, 2)
     for gamma in (-1.0, 2.0, float("nan")):
-        with pytest.raises(GameError, match="discount"):
+        with pytest.raises(ConfigError, match="discount"):
             product_gradient(model, factors, 2, discount=gamma)

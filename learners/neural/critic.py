@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from games.errors import GameError
+from games.errors import ConfigError
 from learners.neural.actors import activation_fn
 
 __all__ = ["CentralCritic", "CriticConfig", "mlp"]
@@ -33,7 +33,7 @@ class CriticConfig:
 
     def __post_init__(self) -> None:
         if any(int(h) < 1 for h in self.hidden_sizes):
-            raise GameError(f"critic hidden_sizes must be positive, got {self.hidden_sizes}")
+            raise ConfigError(f"critic hidden_sizes must be positive, got {self.hidden_sizes}")
         activation_fn(self.activation)
 
 

@@ -19,9 +19,10 @@ import torch
 
 from games.dec_pomdp.evaluation import evaluate
 from games.envs import BatchedEnv, DecPOMDPEnv, make_env
-from learners.neural.algorithms import Algorithm, EnvSpec, build_algorithm
+from learners.neural.algorithms import Algorithm, EnvSpec
 from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from learners.neural.exact_eval import tabulate_actors
+from learners.neural.train_config import make_config
 
 __all__ = ["EVAL_SEED_OFFSET", "evaluate_decentralized", "evaluate_run", "load_trained", "to_tensor"]
 
@@ -43,11 +44,13 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
     """
     ts = env.reset()
     obs = to_tensor(ts.obs)
+    avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
     hidden: torch.Tensor | None = algo.actors.initial_hidden(env.num_envs)
     returns = np.full(env.num_envs, np.nan)
     finished = np.zeros(env.num_envs, dtype=bool)
     for _ in range(env.episode_limit):
-        actions, hidden = algo.act_decentralized(obs, hidden, deterministic, generator)
+        masks = {} if avail is None else {"avail": avail}  # only masked envs need the keyword
+        actions, hidden = algo.act_decentralized(obs, hidden, deterministic, generator, **masks)
         ts = env.step(actions.numpy())
         newly = ts.done & ~finished
         returns[newly] = ts.episode_return[newly]
@@ -55,15 +58,16 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
         if finished.all():
             break
         obs = to_tensor(ts.obs)
+        avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
     return float(returns.mean()), returns
 
 
 def load_trained(run_dir: str | Path) -> tuple[Algorithm, dict[str, Any]]:
     """The algorithm of ``run_dir``'s last checkpoint (parameters loaded) and the checkpoint dict."""
     ckpt = load_checkpoint(Path(run_dir) / CHECKPOINT_NAME)
-    cfg = ckpt["config"]
-    spec = EnvSpec.from_env(make_env(cfg["env"], 1, seed=0, horizon=cfg.get("horizon")))
-    algo = build_algorithm(cfg["algo"], spec, cfg["algo_config"])
+    cfg = make_config(ckpt["config"])
+    assert cfg.algo_config is not None  # filled in by TrainConfig
+    algo = cfg.algo_config.build(EnvSpec.from_env(make_env(cfg.env, 1, seed=0, horizon=cfg.horizon)))
     algo.load_state_dict(ckpt["algo"])
     return algo, ckpt
 
@@ -76,6 +80,7 @@ def evaluate_run(run_dir: str | Path, episodes: int | None = None) -> dict[str, 
     cfg = ckpt["config"]
     n = int(episodes if episodes is not None else cfg["eval_episodes"])
     env = make_env(cfg["env"], n, seed=cfg["seed"] + EVAL_SEED_OFFSET, horizon=cfg.get("horizon"))
+    env.follow(ckpt["env"])  # normalised environments: the training statistics of the checkpoint
     generator = torch.Generator().manual_seed(cfg["seed"] + EVAL_SEED_OFFSET)
     det, det_all = evaluate_decentralized(algo, env, True, generator)
     sampled, _ = evaluate_decentralized(algo, env, False, generator)

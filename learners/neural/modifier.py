@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from learners.neural.actors import activation_fn
 
 __all__ = ["MixerBlock", "ModifierConfig", "PolicyModifier"]
@@ -75,11 +75,11 @@ class ModifierConfig:
                     "channel_mlp_dim": self.channel_mlp_dim, "seed_dim": self.seed_dim}
         for name, value in positive.items():
             if int(value) < 1:
-                raise GameError(f"{name} must be positive, got {value}")
+                raise ConfigError(f"{name} must be positive, got {value}")
         if any(int(h) < 1 for h in self.state_hidden):
-            raise GameError(f"state_hidden must be positive, got {self.state_hidden}")
+            raise ConfigError(f"state_hidden must be positive, got {self.state_hidden}")
         if int(self.depth) < 0 or int(self.num_seeds) < 0:
-            raise GameError(f"depth and num_seeds must be >= 0, got {self.depth}, {self.num_seeds}")
+            raise ConfigError(f"depth and num_seeds must be >= 0, got {self.depth}, {self.num_seeds}")
         if not (math.isfinite(self.output_gain) and self.output_gain >= 0):
             raise GameError(f"output_gain must be >= 0, got {self.output_gain}")
         activation_fn(self.activation)

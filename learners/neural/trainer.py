@@ -14,12 +14,10 @@ checkpoint survives.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import re
-import sys
 import time
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,115 +25,26 @@ import numpy as np
 import torch
 import yaml
 
-from games.envs import BatchedEnv, make_env
-from learners.neural.algorithms import (
-    Algorithm,
-    EnvSpec,
-    algorithm_class,
-    build_algorithm,
-    resolve_algo_config,
-)
+from games.envs import BatchedEnv, TimeStep, make_env
+from learners.neural.algorithms import Algorithm, EnvSpec
 from learners.neural.algorithms.base import NonFiniteError, seed_all
 from learners.neural.buffer import Rollout
 from learners.neural.checkpoint import (
     CHECKPOINT_NAME,
+    atomic_write_text,
     capture_rng,
     load_checkpoint,
     restore_rng,
     save_checkpoint,
 )
-from learners.neural.config_io import apply_override, from_dict, to_dict
+from learners.neural.config_io import to_dict
 from learners.neural.errors import ConfigError, TrainingDiverged
 from learners.neural.evaluate import EVAL_SEED_OFFSET, evaluate_decentralized, to_tensor
-from learners.neural.run_log import MetricsLog, format_progress, open_tensorboard, show_progress
+from learners.neural.run_log import MetricsLog, Progress, format_progress, open_tensorboard
+from learners.neural.train_config import TrainConfig, load_run_config, make_config, package_version
 
 __all__ = ["TrainConfig", "TrainResult", "collect", "load_run_config", "make_config", "package_version",
-           "train"]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run.
-
-    Attributes:
-        algo: registered algorithm name (``agentmixer``, ``mappo``, ``ail``).
-        env: :func:`games.envs.make_env` name or ``.dpomdp`` path.
-        seed: seeds python, numpy, torch and the environments.
-        total_steps: environment transitions summed over copies (rounded up to whole rollouts).
-        num_envs: B, parallel copies.
-        rollout_len: T, steps per copy per update.
-        eval_every: evaluate every this many updates (and after the last); 0: only after the last.
-        eval_episodes: episodes per evaluation (= copies of the evaluation environment).
-        checkpoint_every: checkpoint every this many updates (and after the last).
-        out: the run directory ("" -> ``runs/<algo>_<env>_s<seed>``).
-        horizon: episode horizon for Dec-POMDPs that set none (``.dpomdp`` files).
-        progress: show the one-line progress display on stderr.
-        tensorboard: also log to TensorBoard.
-        threads: ``torch.set_num_threads`` for the run (0: leave torch's default). One thread is
-            the fastest for these small networks (multi-threaded tiny matmuls are dominated by
-            synchronisation) and keeps CPU results reproducible.
-        algo_config: the algorithm's own config (its dataclass as a dict; defaults filled in).
-    """
-
-    algo: str = "agentmixer"
-    env: str = "climbing"
-    seed: int = 0
-    total_steps: int = 50_000
-    num_envs: int = 64
-    rollout_len: int = 8
-    eval_every: int = 10
-    eval_episodes: int = 32
-    checkpoint_every: int = 10
-    out: str = ""
-    horizon: int | None = None
-    progress: bool = False
-    tensorboard: bool = True
-    threads: int = 1
-    algo_config: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in ("total_steps", "num_envs", "rollout_len", "eval_episodes", "checkpoint_every"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.eval_every < 0 or self.threads < 0:
-            raise ConfigError(f"eval_every and threads must be >= 0, got {self.eval_every}, {self.threads}")
-        algorithm_class(self.algo)
-
-    @property
-    def run_dir(self) -> Path:
-        if self.out:
-            return Path(self.out)
-        name = f"{self.algo}_{Path(self.env).name}_s{self.seed}"
-        return Path("runs") / re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
-
-    @property
-    def num_updates(self) -> int:
-        return math.ceil(self.total_steps / (self.num_envs * self.rollout_len))
-
-
-def make_config(data: dict[str, Any] | None = None,
-                overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
-    """A validated :class:`TrainConfig` from a dict (e.g. YAML) and ``key=value`` overrides.
-
-    Override keys are TrainConfig fields, ``algo_config.<field>[.<sub>]``, or a bare field of the
-    algorithm's config (``lr=1e-3`` means ``algo_config.lr=1e-3``). Unknown keys raise ConfigError.
-    """
-    data = dict(data or {})
-    data["algo_config"] = dict(data.get("algo_config") or {})
-    top = {f.name for f in dataclasses.fields(TrainConfig)}
-    for assignment in overrides:
-        key = assignment.split("=", 1)[0].strip()
-        head = key.split(".")[0]
-        if head not in top:
-            algo = data.get("algo", TrainConfig.algo)
-            algo_fields = {f.name for f in dataclasses.fields(algorithm_class(algo).config_class)}
-            if head not in algo_fields:
-                raise ConfigError(f"unknown config key {key!r}: neither a train setting nor a field "
-                                  f"of the {algo} config (see config.yaml of a run)")
-            assignment = "algo_config." + assignment.strip()
-        apply_override(data, assignment)
-    cfg = from_dict(TrainConfig, data)
-    return dataclasses.replace(cfg, algo_config=resolve_algo_config(cfg.algo, cfg.algo_config))
+           "train"]  # the config names are re-exported from learners.neural.train_config
 
 
 @dataclass(frozen=True)
@@ -155,30 +64,59 @@ class TrainResult:
         return {}
 
 
+def _position(ts: TimeStep, carry: dict[str, torch.Tensor], starts: torch.Tensor) -> dict[str, Any]:
+    pos = {"obs": to_tensor(ts.obs), "state": to_tensor(ts.state), "carry": carry, "starts": starts}
+    if ts.avail is not None:
+        pos["avail"] = torch.from_numpy(np.array(ts.avail, dtype=bool))
+    return pos
+
+
 def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int) -> tuple[Rollout, list[float]]:
-    """Run ``steps`` steps in every copy from the rollout position ``pos`` (updated in place)."""
+    """Run ``steps`` steps in every copy from the rollout position ``pos`` (updated in place).
+
+    Truncated transitions of environments that report the final state get γ V(s_final) added to
+    their reward (the time-limit bootstrap, :mod:`learners.neural.buffer`).
+    """
     carry0 = pos["carry"]
     keys = ("obs", "state", "actions", "log_prob", "rewards", "dones", "starts", "values")
     buf: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
+    masks: list[torch.Tensor] = []
     extras: dict[str, list[torch.Tensor]] = {}
     finished: list[float] = []
+    gamma = float(getattr(algo.config, "gamma", 1.0))
     for _ in range(steps):
-        out = algo.act(pos["obs"], pos["state"], pos["carry"], pos["starts"])
+        avail = pos.get("avail")
+        if avail is not None:
+            masks.append(avail)
+            out = algo.act(pos["obs"], pos["state"], pos["carry"], pos["starts"], avail=avail)  # type: ignore[call-arg]
+        else:
+            out = algo.act(pos["obs"], pos["state"], pos["carry"], pos["starts"])
         ts = env.step(out.actions.numpy())
+        reward = torch.from_numpy(np.array(ts.reward, dtype=np.float32))
+        if ts.final_state is not None and ts.truncated.any():
+            cut = torch.from_numpy(np.array(ts.truncated, dtype=bool))
+            reward[cut] += gamma * algo.value(to_tensor(ts.final_state[ts.truncated]))
         for k, v in (("obs", pos["obs"]), ("state", pos["state"]), ("actions", out.actions),
                      ("log_prob", out.log_prob), ("starts", pos["starts"]), ("values", out.value),
-                     ("rewards", torch.from_numpy(np.array(ts.reward, dtype=np.float32))),
-                     ("dones", torch.from_numpy(np.array(ts.done, dtype=bool)))):
+                     ("rewards", reward), ("dones", torch.from_numpy(np.array(ts.done, dtype=bool)))):
             buf[k].append(v)
         for k, v in out.extras.items():
             extras.setdefault(k, []).append(v)
         finished += ts.episode_return[ts.done].tolist()
-        pos.update(obs=to_tensor(ts.obs), state=to_tensor(ts.state), carry=out.carry,
-                   starts=buf["dones"][-1])
+        pos.update(_position(ts, out.carry, buf["dones"][-1]))
     stacked = {k: torch.stack(v) for k, v in buf.items()}
     batch = Rollout(**stacked, last_value=algo.value(pos["state"]), carry0=carry0,
-                    extras={k: torch.stack(v) for k, v in extras.items()})
+                    extras={k: torch.stack(v) for k, v in extras.items()},
+                    avail=torch.stack(masks) if masks else None)
     return batch, finished
+
+
+def _check_support(env: BatchedEnv, algo: Algorithm) -> None:
+    """ConfigError when the environment needs what the algorithm does not do."""
+    if env.action_dim > 0 and not algo.supports_continuous:
+        raise ConfigError(f"{algo.name} does not train on continuous actions")
+    if env.has_action_masks and not algo.supports_action_masks:
+        raise ConfigError(f"{algo.name} does not honour action masks, which this environment has")
 
 
 def _check_finite(algo: Algorithm, metrics: dict[str, float]) -> str | None:
@@ -223,13 +161,14 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     seed_all(cfg.seed)
     env = make_env(cfg.env, cfg.num_envs, seed=cfg.seed, horizon=cfg.horizon)
     eval_env = make_env(cfg.env, cfg.eval_episodes, seed=cfg.seed + EVAL_SEED_OFFSET, horizon=cfg.horizon)
-    algo = build_algorithm(cfg.algo, EnvSpec.from_env(env), cfg.algo_config)
+    eval_env.follow(env)  # normalised environments evaluate with the training statistics, frozen
+    assert cfg.algo_config is not None  # filled in by TrainConfig
+    algo = cfg.algo_config.build(EnvSpec.from_env(env))
+    _check_support(env, algo)
     run_dir.mkdir(parents=True, exist_ok=True)
     eval_gen = torch.Generator().manual_seed(cfg.seed + EVAL_SEED_OFFSET)
-    ts = env.current()
-    pos: dict[str, Any] = {"obs": to_tensor(ts.obs), "state": to_tensor(ts.state),
-                           "carry": algo.initial_carry(cfg.num_envs),
-                           "starts": torch.ones(cfg.num_envs, dtype=torch.bool)}
+    pos = _position(env.current(), algo.initial_carry(cfg.num_envs),
+                    torch.ones(cfg.num_envs, dtype=torch.bool))
     update, env_steps, rows = 0, 0, []
     log = MetricsLog(run_dir / "metrics.csv")
     if ck is not None:
@@ -239,9 +178,14 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         restore_rng(ck["rng"])
         eval_gen.set_state(ck["eval_generator"])
         pos, update, env_steps, rows = ck["position"], ck["update"], ck["env_steps"], ck["rows"]
+        if not env.exact_resume:  # the simulator restarted every copy: so does the rollout position
+            pos = _position(env.current(), algo.initial_carry(cfg.num_envs),
+                            torch.ones(cfg.num_envs, dtype=torch.bool))
+            warnings.warn(f"resume: {cfg.env} cannot save its simulator; every copy starts a new episode "
+                          "(learner, optimiser, RNG streams and counters are restored exactly)", stacklevel=2)
     log.rewrite(rows)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(
-        {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False), encoding="utf-8")
+    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(
+        {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False))
     writer = open_tensorboard(run_dir, update + 1) if cfg.tensorboard else None
     last_good = str(ckpt_path) if ckpt_path.exists() else None
 
@@ -254,6 +198,7 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         last_good = str(ckpt_path)
 
     total, stop_at = cfg.num_updates, cfg.num_updates if max_updates is None else update + max_updates
+    progress = Progress(total, update, cfg.progress)
     det = sampled = math.nan
     start, start_steps = time.perf_counter(), env_steps
     try:
@@ -290,33 +235,12 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
                 writer.add_scalar("train/steps_per_second", sps, update)
             if update % cfg.checkpoint_every == 0 or update == total or update == stop_at:
                 checkpoint()
-            if cfg.progress:
-                last = TrainResult(run_dir, update, env_steps, rows).last_eval
-                show_progress(format_progress(update, total, env_steps, sps, last.get("deterministic"),
-                                              last.get("sampled")))
+            last = TrainResult(run_dir, update, env_steps, rows).last_eval
+            progress.step(format_progress(env_steps, sps, last.get("deterministic"), last.get("sampled")))
     finally:
         if writer is not None:
             writer.close()
-        if cfg.progress:
-            sys.stderr.write("\n")
+        progress.close()
     return TrainResult(run_dir, update, env_steps, rows)
 
 
-def package_version() -> str:
-    """``agentmixer.__version__`` (read from the installed metadata: learners never import agentmixer)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("agentmixer")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "0.0.0+unknown"
-
-
-def load_run_config(run_dir: str | Path) -> TrainConfig:
-    """The :class:`TrainConfig` saved in ``run_dir/config.yaml``."""
-    path = Path(run_dir) / "config.yaml"
-    if not path.is_file():
-        raise ConfigError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data.pop("agentmixer_version", None)
-    return make_config(data)

@@ -21,16 +21,37 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.distributions import Categorical, Independent, Normal
 
 from games.envs import BatchedEnv
-from games.errors import GameError
+from games.errors import ConfigError
 from learners.neural.actors import ActorOutput, Actors
 from learners.neural.buffer import Rollout, minibatch_indices
 from learners.neural.critic import CentralCritic, CriticConfig
 from learners.neural.normalizer import ValueNormalizer
 
-__all__ = ["ALGORITHMS", "Algorithm", "EnvSpec", "NonFiniteError", "PPOAlgorithm", "PPOConfig", "StepOutput",
-           "clipped_surrogate", "register", "run_actors", "seed_all"]
+__all__ = [
+    "ADAM_EPS",
+    "ALGORITHMS",
+    "Algorithm",
+    "AlgorithmConfig",
+    "EnvSpec",
+    "NonFiniteError",
+    "PPOAlgorithm",
+    "PPOConfig",
+    "StepOutput",
+    "clipped_surrogate",
+    "policy_dist",
+    "register",
+    "run_actors",
+    "seed_all",
+]
+
+ADAM_EPS = 1e-5
+"""Adam's ε for every neural learner (the MAPPO / CleanRL PPO setting; PyTorch's default is 1e-8)."""
+
+ADVANTAGE_EPS = 1e-8
+"""Added to the advantages' standard deviation when they are standardised."""
 
 
 class NonFiniteError(ArithmeticError):
@@ -47,11 +68,32 @@ class EnvSpec:
     state_dim: int
     num_actions: tuple[int, ...]
     episode_limit: int
+    action_dim: int = 0
+    """Continuous actions: the dimension d of each agent's action (0: discrete ``num_actions``)."""
+    has_action_masks: bool = False
+    action_low: tuple[tuple[float, ...], ...] = ()
+    action_high: tuple[tuple[float, ...], ...] = ()
+    """Continuous actions: the (N, d) box (the actors keep their means inside it)."""
+
+    @property
+    def continuous(self) -> bool:
+        return self.action_dim > 0
 
     @classmethod
     def from_env(cls, env: BatchedEnv) -> EnvSpec:
+        d = int(getattr(env, "action_dim", 0))
+        box = [tuple(tuple(float(x) for x in row) for row in b) for b in (env.action_low, env.action_high)] \
+            if d else [(), ()]
         return cls(int(env.num_agents), int(env.obs_dim), int(env.state_dim),
-                   tuple(int(a) for a in env.num_actions), int(env.episode_limit))
+                   tuple(int(a) for a in env.num_actions), int(env.episode_limit), d,
+                   bool(getattr(env, "has_action_masks", False)), box[0], box[1])
+
+    def actor_actions(self) -> dict[str, Any]:
+        """The keywords that size :class:`~learners.neural.actors.Actors`' output (and bound its means)."""
+        if not self.continuous:
+            return {"action_counts": self.num_actions}
+        return {"action_dim": self.action_dim,
+                "action_bounds": (self.action_low, self.action_high) if self.action_low else None}
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,8 +101,9 @@ class StepOutput:
     """What :meth:`Algorithm.act` returns for one step of B copies.
 
     Attributes:
-        actions: (B, N) long.
-        log_prob: (B, N) per-agent log-probabilities under the acting policy.
+        actions: (B, N) long, or (B, N, d) float (continuous; unbounded Gaussian samples, the
+            environment clips them to its box).
+        log_prob: (B, N) per-agent log-probabilities (densities) under the acting policy.
         value: (B,) V(s), denormalised.
         carry: the new per-copy carry.
         extras: (B, ...) tensors to store in :attr:`Rollout.extras`.
@@ -73,13 +116,47 @@ class StepOutput:
     extras: dict[str, Tensor] = field(default_factory=dict)
 
 
-def run_actors(actors: Actors, obs: Tensor, hidden0: Tensor, starts: Tensor) -> ActorOutput:
-    """The actors' outputs over a (T, B) sequence, resetting the hidden state at episode starts."""
+def run_actors(actors: Actors, obs: Tensor, hidden0: Tensor, starts: Tensor,
+               avail: Tensor | None = None) -> ActorOutput:
+    """The actors' outputs over a (T, B) sequence, resetting the hidden state at episode starts
+    (``avail`` (T, B, N, A_max): the action masks of every step, or None)."""
     if not actors.config.recurrent:
-        out, _ = actors(obs)
+        out, _ = actors(obs, avail=avail)
         return out
-    out, _ = actors.unroll(obs, hidden0, reset=starts)
+    out, _ = actors.unroll(obs, hidden0, avail=avail, reset=starts)
     return out
+
+
+def policy_dist(out: ActorOutput) -> Categorical | Independent:
+    """The actors' own per-agent policies: Categorical over the (masked) logits, batch (..., N);
+    or, continuous, a diagonal Gaussian N(mean, exp(log_std)²) with batch (..., N), event (d,).
+
+    Bounds: the Gaussian is unbounded and its log-density and entropy are those of the unclipped
+    sample; the environment clips the action it applies (``BatchedEnv.check_actions``)."""
+    if out.logits is not None:
+        return Categorical(logits=out.logits, validate_args=False)
+    assert out.mean is not None and out.log_std is not None
+    return Independent(Normal(out.mean, out.log_std.exp(), validate_args=False), 1)
+
+
+@dataclass(frozen=True)
+class AlgorithmConfig:
+    """Base of every algorithm's typed config. A config knows its algorithm (as BenchMARL's
+    ``AlgorithmConfig`` does): :func:`register` binds the two, so the config alone builds the
+    learner (:meth:`build`) and is what the trainer holds and ``config.yaml`` round-trips."""
+
+    algorithm_name: ClassVar[str] = ""
+
+    @classmethod
+    def associated_class(cls) -> type[Algorithm]:
+        """The :class:`Algorithm` this config configures."""
+        if cls.algorithm_name not in ALGORITHMS:
+            raise ConfigError(f"{cls.__name__} is bound to no registered algorithm")
+        return ALGORITHMS[cls.algorithm_name]
+
+    def build(self, spec: EnvSpec) -> Algorithm:
+        """The algorithm for an environment of shape ``spec``, configured by this config."""
+        return self.associated_class()(spec, self)
 
 
 class Algorithm(abc.ABC):
@@ -87,7 +164,11 @@ class Algorithm(abc.ABC):
     decentrally (the individual actors ``self.actors`` alone) for evaluation."""
 
     name: ClassVar[str] = ""
-    config_class: ClassVar[type] = object
+    config_class: ClassVar[type[AlgorithmConfig]] = AlgorithmConfig
+    supports_continuous: ClassVar[bool] = False
+    """The algorithm trains on continuous (Box) actions; the trainer refuses such an env otherwise."""
+    supports_action_masks: ClassVar[bool] = False
+    """``act`` takes ``avail=`` and honours it; the trainer refuses masked envs otherwise."""
     actors: Actors
 
     def __init__(self, spec: EnvSpec, config: Any) -> None:
@@ -106,7 +187,8 @@ class Algorithm(abc.ABC):
 
     @abc.abstractmethod
     def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
-        """Sample the behaviour policy's joint action (no gradients)."""
+        """Sample the behaviour policy's joint action (no gradients). Algorithms with
+        ``supports_action_masks`` also take ``avail`` (B, N, A_max) bool (None: no masks)."""
 
     @abc.abstractmethod
     def value(self, state: Tensor) -> Tensor:
@@ -114,13 +196,21 @@ class Algorithm(abc.ABC):
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
-                          generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-        """Execution: each agent's action from its own observation (history) only; (B, N), hidden.
+                          generator: torch.Generator | None = None,
+                          avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Execution: each agent's action from its own observation (history) only; (B, N) (or
+        (B, N, d) continuous), hidden.
 
-        ``deterministic`` takes each actor's argmax (first maximum); else samples with ``generator``.
+        ``deterministic`` takes each actor's argmax (first maximum) or mean; else samples with
+        ``generator``. ``avail`` masks discrete actions.
         """
-        out, hidden = self.actors(obs, hidden)
-        assert out.logits is not None
+        out, hidden = self.actors(obs, hidden, avail)
+        if out.logits is None:
+            assert out.mean is not None and out.log_std is not None
+            if deterministic:
+                return out.mean, hidden
+            noise = torch.randn(out.mean.shape, generator=generator, dtype=out.mean.dtype)
+            return out.mean + out.log_std.exp() * noise, hidden
         if deterministic:
             return out.logits.argmax(dim=-1), hidden
         probs = torch.softmax(out.logits, dim=-1)
@@ -160,15 +250,21 @@ ALGORITHMS: dict[str, type[Algorithm]] = {}
 
 
 def register(cls: type[Algorithm]) -> type[Algorithm]:
-    """Class decorator adding ``cls`` to :data:`ALGORITHMS` under ``cls.name``."""
+    """Class decorator adding ``cls`` to :data:`ALGORITHMS` under ``cls.name`` and binding its
+    ``config_class`` to it (one config class per algorithm)."""
     if not cls.name or (cls.name in ALGORITHMS and ALGORITHMS[cls.name] is not cls):
-        raise GameError(f"algorithm name {cls.name!r} is empty or taken")
+        raise ConfigError(f"algorithm name {cls.name!r} is empty or taken")
+    bound = cls.config_class.__dict__.get("algorithm_name")
+    if cls.config_class is AlgorithmConfig or bound not in (None, cls.name):
+        raise ConfigError(f"{cls.__name__} needs a config class of its own, not "
+                          f"{cls.config_class.__name__}")
+    cls.config_class.algorithm_name = cls.name
     ALGORITHMS[cls.name] = cls
     return cls
 
 
 @dataclass(frozen=True)
-class PPOConfig:
+class PPOConfig(AlgorithmConfig):
     """Hyper-parameters shared by the PPO-family algorithms.
 
     Attributes:
@@ -202,11 +298,11 @@ class PPOConfig:
 
     def __post_init__(self) -> None:
         if not (self.lr > 0 and self.epochs >= 1 and self.num_minibatches >= 1 and self.clip > 0):
-            raise GameError("need lr > 0, epochs >= 1, num_minibatches >= 1 and clip > 0")
+            raise ConfigError("need lr > 0, epochs >= 1, num_minibatches >= 1 and clip > 0")
         if not (0.0 <= self.gamma <= 1.0 and 0.0 <= self.gae_lambda <= 1.0):
-            raise GameError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma}, {self.gae_lambda}")
+            raise ConfigError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma}, {self.gae_lambda}")
         if not self.max_grad_norm > 0:
-            raise GameError(f"max_grad_norm must be positive, got {self.max_grad_norm}")
+            raise ConfigError(f"max_grad_norm must be positive, got {self.max_grad_norm}")
 
 
 def clipped_surrogate(log_ratio: Tensor, adv: Tensor, clip: float) -> tuple[Tensor, Tensor]:
@@ -221,9 +317,25 @@ class PPOAlgorithm(Algorithm):
 
     config: PPOConfig
 
-    def _build_critic(self) -> None:
+    def _assemble(self, ppo_modules: dict[str, nn.Module], **others: nn.Module) -> None:
+        """Build the centralized critic and value normaliser, register every module for
+        checkpoints, and one Adam (the PPO step) over ``ppo_modules`` and the critic; ``others``
+        are checkpointed but trained elsewhere (e.g. AIL's students)."""
         self.critic = CentralCritic(self.spec.state_dim, self.config.critic)
         self.normalizer = ValueNormalizer()
+        self.modules = nn.ModuleDict({**ppo_modules, **others, "critic": self.critic,
+                                      "normalizer": self.normalizer})
+        params = [p for m in (*ppo_modules.values(), self.critic) for p in m.parameters()]
+        self.optimizers = {"ppo": torch.optim.Adam(params, lr=self.config.lr, eps=ADAM_EPS)}
+
+    def ppo_objective(self, log_ratio: Tensor, adv: Tensor,
+                      entropy: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """The clipped surrogate minus the entropy bonus, with the usual diagnostics (entropy,
+        clip fraction, and the k3 estimate E[(r - 1) - log r] of KL(old ‖ new))."""
+        surrogate, clip_frac = clipped_surrogate(log_ratio, adv, self.config.clip)
+        loss = surrogate - self.config.entropy_coef * entropy
+        return loss, {"entropy": entropy.detach(), "clip_frac": clip_frac,
+                      "approx_kl": ((torch.exp(log_ratio) - 1) - log_ratio).mean().detach()}
 
     def value(self, state: Tensor) -> Tensor:
         with torch.no_grad():
@@ -257,7 +369,7 @@ class PPOAlgorithm(Algorithm):
             self.normalizer.update(batch.returns)
         if cfg.normalize_advantages:
             adv = batch.advantages
-            batch.advantages = (adv - adv.mean()) / (adv.std(unbiased=False) + 1e-8)
+            batch.advantages = (adv - adv.mean()) / (adv.std(unbiased=False) + ADVANTAGE_EPS)
         params = [p for g in self.optimizers["ppo"].param_groups for p in g["params"]]
         sums: dict[str, float] = {}
         count = 0

@@ -193,7 +193,8 @@ def test_predator_prey_names_take_typed_overrides() -> None:
     env = make_env("predator-prey-small(penalty=0, episode_limit=20)", 2, seed=0)
     assert (env.config.penalty, env.config.episode_limit, env.config.grid) == (0.0, 20, 5)
     assert make_env("predator-prey(penalty=-2)", 1, seed=0).config.penalty == -2.0
-    with pytest.raises(GameError, match="no parameter foo"):
+    # the same grammar and messages as the game catalogs (games.spec)
+    with pytest.raises(GameError, match="predator-prey has no parameter 'foo'"):
         make_env("predator-prey(foo=1)", 1, seed=0)
-    with pytest.raises(GameError, match=r"grid=2\.5 must be an integer"):
+    with pytest.raises(GameError, match=r"parameter 'grid' must be an integer, got 2\.5"):
         make_env("predator-prey(grid=2.5)", 1, seed=0)

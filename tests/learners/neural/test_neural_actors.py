@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from games.errors import GameError  # noqa: E402
+from games.errors import ConfigError, GameError  # noqa: E402
 from learners.neural.actors import ActorConfig, Actors, AgentLinear  # noqa: E402
 
 
@@ -130,7 +130,7 @@ def test_bad_arguments_raise() -> None:
         Actors(2, 3)
     with pytest.raises(GameError):
         Actors(2, 3, action_counts=[2, 3, 4])
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         ActorConfig(activation="swish")
     with pytest.raises(GameError):
         Actors(2, 3, action_counts=2)(torch.randn(4, 3, 3))

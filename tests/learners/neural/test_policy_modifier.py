@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from games.errors import GameError  # noqa: E402
+from games.errors import ConfigError, GameError  # noqa: E402
 from learners.neural.modifier import ModifierConfig, PolicyModifier  # noqa: E402
 
 
@@ -74,9 +74,9 @@ def test_small_initial_output() -> None:
 
 
 def test_bad_configs_raise() -> None:
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         ModifierConfig(token_dim=0)
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         ModifierConfig(depth=-1)
     with pytest.raises(GameError):
         PolicyModifier(3, 6, 4, 5)(torch.randn(5, 6), torch.randn(5, 2, 4))

@@ -9,7 +9,13 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from games.envs import make_env  # noqa: E402
-from learners.neural.algorithms import ALGORITHMS, EnvSpec, build_algorithm  # noqa: E402
+from learners.neural.algorithms import (  # noqa: E402
+    ALGORITHMS,
+    MAPPO,
+    EnvSpec,
+    MAPPOConfig,
+    make_algo_config,
+)
 from learners.neural.errors import ConfigError  # noqa: E402
 from learners.neural.trainer import collect  # noqa: E402
 
@@ -17,7 +23,7 @@ from learners.neural.trainer import collect  # noqa: E402
 def _batch(algo_name: str, overrides: dict | None = None):  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
     env = make_env("bridge", 4, seed=0)
-    algo = build_algorithm(algo_name, EnvSpec.from_env(env), overrides or {})
+    algo = make_algo_config(algo_name, overrides).build(EnvSpec.from_env(env))
     ts = env.current()
     pos = {"obs": torch.from_numpy(np.array(ts.obs)), "state": torch.from_numpy(np.array(ts.state)),
            "carry": algo.initial_carry(4), "starts": torch.ones(4, dtype=torch.bool)}
@@ -27,11 +33,26 @@ def _batch(algo_name: str, overrides: dict | None = None):  # type: ignore[no-un
 
 def test_registry_and_config_errors() -> None:
     assert {"agentmixer", "mappo", "ail"} <= set(ALGORITHMS)
-    spec = EnvSpec(2, 3, 1, (2, 3), 1)
     with pytest.raises(ConfigError, match=r"unknown config key 'algo_config\.nope'"):
-        build_algorithm("mappo", spec, {"nope": 1})
+        make_algo_config("mappo", {"nope": 1})
     with pytest.raises(ConfigError, match="unknown algorithm"):
-        build_algorithm("happo", spec)
+        make_algo_config("no-such-algorithm")
+    with pytest.raises(ConfigError, match="mapping"):
+        make_algo_config("mappo", -1)  # type: ignore[arg-type]
+
+
+def test_a_config_knows_its_algorithm() -> None:
+    """BenchMARL's contract: the typed config builds its own learner, and each registered
+    algorithm has a config class of its own bound to it."""
+    spec = EnvSpec(2, 3, 1, (2, 3), 1)
+    cfg = MAPPOConfig(lr=1e-3)
+    assert cfg.associated_class() is MAPPO
+    algo = cfg.build(spec)
+    assert isinstance(algo, MAPPO) and algo.config is cfg
+    classes = [cls.config_class for cls in ALGORITHMS.values()]
+    assert len(set(classes)) == len(classes)
+    for name, cls in ALGORITHMS.items():
+        assert cls.config_class.associated_class() is cls and cls.config_class.algorithm_name == name
 
 
 @pytest.mark.parametrize("name", ["agentmixer", "mappo", "ail"])
@@ -42,7 +63,7 @@ def test_update_and_state_dict_round_trip(name: str) -> None:
     assert all(np.isfinite(v) for v in metrics.values())
     state = algo.state_dict()
     assert state["optimizers"]["ppo"]["state"]  # Adam moments are saved
-    twin = build_algorithm(name, EnvSpec.from_env(env), {})
+    twin = make_algo_config(name).build(EnvSpec.from_env(env))
     twin.load_state_dict(state)
     obs = torch.from_numpy(np.array(env.current().obs))
     a1, _ = algo.act_decentralized(obs, None, deterministic=True)
@@ -68,3 +89,21 @@ def test_ail_beta_schedule() -> None:
         algo.begin_rollout(progress)
         betas.append(algo.beta)  # type: ignore[attr-defined]
     assert betas == pytest.approx([1.0, 0.5, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("name", sorted(ALGORITHMS))
+def test_config_yaml_round_trips_the_typed_config(name: str) -> None:
+    """What config.yaml holds (plain YAML) rebuilds the very same typed config."""
+    import yaml
+
+    from learners.neural.config_io import to_dict
+    from learners.neural.train_config import make_config
+
+    cfg = make_config({"algo": name, "env": "bridge"}, ["lr=0.002", "seed=3"])
+    assert type(cfg.algo_config) is ALGORITHMS[name].config_class
+    assert cfg.algo_config.lr == 0.002 and cfg.seed == 3
+    again = make_config(yaml.safe_load(yaml.safe_dump(to_dict(cfg))))
+    assert again == cfg
+    with pytest.raises(ConfigError, match="must be a"):
+        type(cfg)(algo=name, algo_config=MAPPOConfig() if name != "mappo" else
+                  make_algo_config("agentmixer"))

@@ -164,8 +164,7 @@ class BeliefTable:
         beliefs: (G, S) every distinct belief of the table (global ids index its rows).
         stage_ids: ``stage_ids[t]`` global ids of the beliefs reachable at stage t (t < c).
         succ: (G', JA, JO) global id after (ja, jo) from each expanded belief (-1: P(jo) = 0).
-        q: ``q[t]`` (G, JA) values at stage t, rows indexed by global id (NaN off stage t); stages
-            with the same belief set share one array only when their values coincide.
+        q: ``q[t]`` (G, JA) values at stage t, rows indexed by global id (NaN off stage t).
         kind: ``"qbg"`` or ``"qpomdp"``.
         tail: what stage c is: ``"reward"`` (c = H - 1, exact) or ``"qmdp"`` (the tree was cut).
     """

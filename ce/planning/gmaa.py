@@ -49,6 +49,9 @@ __all__ = ["HEURISTICS", "solve_gmaa_ice"]
 
 HEURISTICS = ("auto", "qbg", "qpomdp", "qmdp")
 _QBG_MAX_POLICIES = 4096
+_JESP_WORK = 2e6
+"""JESP supplies a second first lower bound only when its largest best-response array is this
+small (elements); beyond that it costs more than the search it would save."""
 _DECIMALS = 12
 
 
@@ -212,7 +215,7 @@ def solve_gmaa_ice(model: DecPOMDP, horizon: int | None = None, discount: float 
     if initial_policy:
         best_val, best_pol = search.dive()
         stats["dive_lower_bound"] = best_val
-        if jesp_work(model, horizon) <= 2e7:
+        if jesp_work(model, horizon) <= _JESP_WORK:
             jr = solve_jesp(model, horizon, discount, seed=0, restarts=2)
             stats["jesp_lower_bound"] = jr.value
             if jr.value > best_val:

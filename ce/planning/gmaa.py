@@ -43,7 +43,7 @@ from ce.planning.common import PlanResult, check_model, qmdp_values
 from ce.planning.heuristic import BeliefTable
 from ce.planning.jesp import jesp_work, solve_jesp
 from games.dec_pomdp.model import DecPOMDP
-from games.errors import ConfigError, GameError
+from games.errors import ConfigError, SolverError
 
 __all__ = ["HEURISTICS", "solve_gmaa_ice"]
 
@@ -116,7 +116,6 @@ class _Search:
         self.table = (None if heuristic == "qmdp"
                       else BeliefTable.build(model, horizon, discount, heuristic, self.qmdp, deadline))
         self.table_stages = 0 if self.table is None else self.table.stages
-        self.obs_of = np.unravel_index(np.arange(model.num_joint_observations), model.num_observations)
         self.stats: dict[str, object] = {
             "heuristic": heuristic, "table_stages": self.table_stages,
             "table_beliefs": 0 if self.table is None else int(self.table.beliefs.shape[0]),
@@ -284,7 +283,7 @@ def solve_gmaa_ice(model: DecPOMDP, horizon: int | None = None, discount: float 
     if best_leaf is not None:
         best_pol = search.policy(*best_leaf)
     if best_pol is None:
-        raise GameError(f"no policy found within the time limit of {time_limit} s")
+        raise SolverError(f"no policy found within the time limit of {time_limit} s")
     value = evaluate_clustered(model, best_pol, horizon, discount)
     stats["open_left"] = len(heap)
     stats["policy_types"] = best_pol.num_types()

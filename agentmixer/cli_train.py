@@ -23,8 +23,9 @@ from games.errors import ConfigError, ParseError
 
 __all__ = ["add_train_parsers", "cmd_evaluate", "cmd_train"]
 
-ENV_HELP = ("climbing, penalty, bridge, predator-prey, predator-prey-small, any catalog game or "
-            "Dec-POMDP name, or a .dpomdp file")
+ENV_HELP = ("climbing, penalty, bridge, predator-prey, predator-prey-small, quadratic-coordination, any "
+            "catalog game or Dec-POMDP name, a .dpomdp file, 'pettingzoo(package.module:factory, k=v)' "
+            "or 'mamujoco(scenario=Ant, conf=2x4, agent_obsk=0)'")
 
 
 def _torch_needed() -> None:

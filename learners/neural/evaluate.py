@@ -36,8 +36,10 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
 
 
 def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool,
-                           generator: torch.Generator | None = None) -> tuple[float, np.ndarray]:
+                           generator: torch.Generator | None = None,
+                           wins: list[bool] | None = None) -> tuple[float, np.ndarray]:
     """Mean return of the first episode of each of the ``env.num_envs`` copies, and the returns.
+    ``wins`` receives each episode's win flag where the environment reports ``last_won`` (SMAX).
 
     The environment is reset (continuing its own generator) and its first episodes are played out;
     the algorithm's actors see only the per-agent observations.
@@ -54,6 +56,8 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
         ts = env.step(actions.numpy())
         newly = ts.done & ~finished
         returns[newly] = ts.episode_return[newly]
+        if wins is not None and getattr(env, "last_won", None) is not None:
+            wins += env.last_won[newly].tolist()  # type: ignore[attr-defined]
         finished |= ts.done
         if finished.all():
             break

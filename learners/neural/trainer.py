@@ -71,8 +71,12 @@ def _position(ts: TimeStep, carry: dict[str, torch.Tensor], starts: torch.Tensor
     return pos
 
 
-def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int) -> tuple[Rollout, list[float]]:
+def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int,
+            wins: list[bool] | None = None) -> tuple[Rollout, list[float]]:
     """Run ``steps`` steps in every copy from the rollout position ``pos`` (updated in place).
+
+    ``wins`` (for environments that report ``last_won``, e.g. SMAX) receives one flag per
+    finished episode.
 
     Truncated transitions of environments that report the final state get γ V(s_final) added to
     their reward (the time-limit bootstrap, :mod:`learners.neural.buffer`).
@@ -103,6 +107,8 @@ def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int) -
         for k, v in out.extras.items():
             extras.setdefault(k, []).append(v)
         finished += ts.episode_return[ts.done].tolist()
+        if wins is not None and getattr(env, "last_won", None) is not None:
+            wins += env.last_won[ts.done].tolist()  # type: ignore[attr-defined]
         pos.update(_position(ts, out.carry, buf["dones"][-1]))
     stacked = {k: torch.stack(v) for k, v in buf.items()}
     batch = Rollout(**stacked, last_value=algo.value(pos["state"]), carry0=carry0,
@@ -205,7 +211,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         while update < min(total, stop_at):
             # 1. collect T steps in B copies with the behaviour (training-time) policy
             algo.begin_rollout(update / total)
-            batch, finished = collect(env, algo, pos, cfg.rollout_len)
+            wins: list[bool] = []
+            batch, finished = collect(env, algo, pos, cfg.rollout_len, wins)
             env_steps += cfg.num_envs * cfg.rollout_len
             # 2. update; a NaN / inf anywhere stops the run before anything is checkpointed
             try:
@@ -218,11 +225,15 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
             update += 1
             # 3. evaluate decentrally (actors alone), deterministic and sampled
             det = sampled = math.nan
+            eval_wins: list[bool] = []
             if update == total or (cfg.eval_every and update % cfg.eval_every == 0):
-                det, _ = evaluate_decentralized(algo, eval_env, True, eval_gen)
+                det, _ = evaluate_decentralized(algo, eval_env, True, eval_gen, eval_wins)
                 sampled, _ = evaluate_decentralized(algo, eval_env, False, eval_gen)
             # 4. log (CSV holds no wall-clock values) and checkpoint
             train_return = float(np.mean(finished)) if finished else math.nan
+            if getattr(env, "last_won", None) is not None:  # win rates (SMAX): training episodes, and
+                metrics = {**metrics, "win_rate": float(np.mean(wins)) if wins else math.nan,  # greedy eval
+                           "eval_win_rate": float(np.mean(eval_wins)) if eval_wins else math.nan}
             row = {"update": update, "env_steps": env_steps, "train_return": train_return,
                    "eval_det_return": det, "eval_sampled_return": sampled, **metrics}
             rows.append(row)

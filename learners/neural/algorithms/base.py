@@ -21,11 +21,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.distributions import Categorical, Independent, Normal
 
 from games.envs import BatchedEnv
 from games.errors import ConfigError
-from learners.neural.actors import ActorOutput, Actors
+from learners.neural.actors import ActorOutput, Actors, policy_dist
 from learners.neural.buffer import Rollout, minibatch_indices
 from learners.neural.critic import CentralCritic, CriticConfig
 from learners.neural.normalizer import ValueNormalizer
@@ -125,18 +124,6 @@ def run_actors(actors: Actors, obs: Tensor, hidden0: Tensor, starts: Tensor,
         return out
     out, _ = actors.unroll(obs, hidden0, avail=avail, reset=starts)
     return out
-
-
-def policy_dist(out: ActorOutput) -> Categorical | Independent:
-    """The actors' own per-agent policies: Categorical over the (masked) logits, batch (..., N);
-    or, continuous, a diagonal Gaussian N(mean, exp(log_std)²) with batch (..., N), event (d,).
-
-    Bounds: the Gaussian is unbounded and its log-density and entropy are those of the unclipped
-    sample; the environment clips the action it applies (``BatchedEnv.check_actions``)."""
-    if out.logits is not None:
-        return Categorical(logits=out.logits, validate_args=False)
-    assert out.mean is not None and out.log_std is not None
-    return Independent(Normal(out.mean, out.log_std.exp(), validate_args=False), 1)
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int) -
         pos.update(obs=to_tensor(ts.obs), state=to_tensor(ts.state), carry=out.carry,
                    starts=buf["dones"][-1])
     stacked = {k: torch.stack(v) for k, v in buf.items()}
-    batch = Rollout(**stacked, last_value=algo.value(pos["state"]), carry0=carry0,
+    batch = Rollout(**stacked, last_value=algo.bootstrap_value(pos["obs"], pos["state"]), carry0=carry0,
                     extras={k: torch.stack(v) for k, v in extras.items()})
     return batch, finished
 

@@ -127,6 +127,9 @@ class Algorithm(abc.ABC):
 
     name: ClassVar[str] = ""
     config_class: ClassVar[type[AlgorithmConfig]] = AlgorithmConfig
+    executes_centrally: ClassVar[bool] = False
+    """True when test-time execution needs every agent's observation (and the earlier agents'
+    actions), as MAT's decoder and ARMAPPO do; evaluation output then says so."""
     actors: Actors
 
     def __init__(self, spec: EnvSpec, config: Any) -> None:
@@ -150,6 +153,25 @@ class Algorithm(abc.ABC):
     @abc.abstractmethod
     def value(self, state: Tensor) -> Tensor:
         """V(s) denormalised, (B,), for bootstrapping the last step of a rollout."""
+
+    def bootstrap_value(self, obs: Tensor, state: Tensor) -> Tensor:
+        """The value that bootstraps a rollout's last step, (B,); default V(s). Critics of the
+        observations (MAT's encoder) override it."""
+        return self.value(state)
+
+    def execution_hidden(self, num_envs: int) -> Tensor:
+        """The hidden state :meth:`act_decentralized` starts an episode from."""
+        return self.actors.initial_hidden(num_envs)
+
+    def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
+        """The executed policy on a Dec-POMDP ``model`` as an exact table
+        (:func:`~learners.neural.exact_eval.tabulate_actors`); ``None`` when it is not a
+        decentralized table (centralized execution, recurrent actors)."""
+        if self.executes_centrally or self.actors.config.recurrent:
+            return None
+        from learners.neural.exact_eval import tabulate_actors
+
+        return tabulate_actors(self.actors, model, horizon, deterministic)
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,

@@ -43,7 +43,7 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
     """
     ts = env.reset()
     obs = to_tensor(ts.obs)
-    hidden: torch.Tensor | None = algo.execution_hidden(env.num_envs)
+    hidden: torch.Tensor | None = None  # the actors' initial (zero) state
     returns = np.full(env.num_envs, np.nan)
     finished = np.zeros(env.num_envs, dtype=bool)
     for _ in range(env.episode_limit):

@@ -52,9 +52,6 @@ class ARMAPPO(PPOAlgorithm):
     def initial_carry(self, num_envs: int) -> dict[str, Tensor]:
         return {}
 
-    def execution_hidden(self, num_envs: int) -> Tensor:
-        return torch.zeros(num_envs, self.spec.num_agents, 0)
-
     def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
         return None
 
@@ -69,7 +66,7 @@ class ARMAPPO(PPOAlgorithm):
         """Centralized execution: the agents are drawn in order, each seeing the earlier actions
         (``deterministic``: each factor's argmax given the earlier argmaxes)."""
         actions, _ = self.policy.sample(obs, deterministic, generator)
-        return actions, self.execution_hidden(obs.shape[0])
+        return actions, torch.zeros(obs.shape[0], self.spec.num_agents, 0)
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None

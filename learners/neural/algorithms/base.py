@@ -159,10 +159,6 @@ class Algorithm(abc.ABC):
         observations (MAT's encoder) override it."""
         return self.value(state)
 
-    def execution_hidden(self, num_envs: int) -> Tensor:
-        """The hidden state :meth:`act_decentralized` starts an episode from."""
-        return self.actors.initial_hidden(num_envs)
-
     def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
         """The executed policy on a Dec-POMDP ``model`` as an exact table
         (:func:`~learners.neural.exact_eval.tabulate_actors`); ``None`` when it is not a

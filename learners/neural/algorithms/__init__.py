@@ -17,6 +17,8 @@ from learners.neural.algorithms import (  # noqa: F401  (registration)
     armappo,
     happo,
     magpo,
+    mat,
+    mat_dec,
     mappo,
 )
 from learners.neural.algorithms.agentmixer import AgentMixerPPO, AgentMixerPPOConfig

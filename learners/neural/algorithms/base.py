@@ -284,11 +284,13 @@ class PPOAlgorithm(Algorithm):
 
     config: PPOConfig
 
-    def _assemble(self, ppo_modules: dict[str, nn.Module], **others: nn.Module) -> None:
-        """Build the centralized critic and value normaliser, register every module for
-        checkpoints, and one Adam (the PPO step) over ``ppo_modules`` and the critic; ``others``
-        are checkpointed but trained elsewhere (e.g. AIL's students)."""
-        self.critic = CentralCritic(self.spec.state_dim, self.config.critic)
+    def _assemble(self, ppo_modules: dict[str, nn.Module], critic: nn.Module | None = None,
+                  **others: nn.Module) -> None:
+        """Build the centralized critic (``critic``: another value network, e.g. MAT's encoder)
+        and value normaliser, register every module for checkpoints, and one Adam (the PPO step)
+        over ``ppo_modules`` and the critic; ``others`` are checkpointed but trained elsewhere
+        (e.g. AIL's students)."""
+        self.critic = critic if critic is not None else CentralCritic(self.spec.state_dim, self.config.critic)
         self.normalizer = ValueNormalizer()
         self.modules = nn.ModuleDict({**ppo_modules, **others, "critic": self.critic,
                                       "normalizer": self.normalizer})

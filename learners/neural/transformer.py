@@ -83,7 +83,8 @@ class ObsEncoder(nn.Module):
         d = config.embed_dim
         self.embed = nn.Sequential(nn.LayerNorm(obs_dim), nn.Linear(obs_dim, d), nn.GELU())
         self.position = nn.Parameter(torch.zeros(num_agents, d))
-        self.blocks = nn.ModuleList(Block(d, config.heads, False, False) for _ in range(config.encoder_blocks))
+        self.blocks = nn.ModuleList(Block(d, config.heads, False, False)
+                                    for _ in range(config.encoder_blocks))
         self.ln = nn.LayerNorm(d)
         self.value_head = mlp(d, (d,), 1, "gelu")
 
@@ -136,7 +137,8 @@ class ActionDecoder(nn.Module):
             if deterministic:
                 a = logp.argmax(dim=-1)
             else:
-                a = torch.multinomial(logp.exp().reshape(-1, self.a_max), 1, generator=generator).reshape(lead)
+                flat = logp.exp().reshape(-1, self.a_max)
+                a = torch.multinomial(flat, 1, generator=generator).reshape(lead)
             actions[..., i] = a
             logps[..., i] = logp.gather(-1, a[..., None]).squeeze(-1)
         return actions, logps

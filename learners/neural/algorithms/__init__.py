@@ -17,9 +17,9 @@ from learners.neural.algorithms import (  # noqa: F401  (registration)
     armappo,
     happo,
     magpo,
+    mappo,
     mat,
     mat_dec,
-    mappo,
 )
 from learners.neural.algorithms.agentmixer import AgentMixerPPO, AgentMixerPPOConfig
 from learners.neural.algorithms.ail import AsymmetricIL, AsymmetricILConfig

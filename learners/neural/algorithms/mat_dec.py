@@ -55,7 +55,8 @@ class MATDec(EncoderCriticPPO):
         out, hidden = self.actors(obs, carry["hidden"], reset=starts)
         dist = Categorical(logits=out.logits, validate_args=False)
         actions = dist.sample()
-        return StepOutput(actions, dist.log_prob(actions), self.bootstrap_value(obs, state), {"hidden": hidden})
+        return StepOutput(actions, dist.log_prob(actions), self.bootstrap_value(obs, state),
+                          {"hidden": hidden})
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None

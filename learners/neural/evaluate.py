@@ -43,7 +43,7 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
     """
     ts = env.reset()
     obs = to_tensor(ts.obs)
-    hidden: torch.Tensor | None = None  # the actors' initial (zero) state
+    hidden = algo.episode_start(to_tensor(ts.state), deterministic, generator)
     returns = np.full(env.num_envs, np.nan)
     finished = np.zeros(env.num_envs, dtype=bool)
     for _ in range(env.episode_limit):

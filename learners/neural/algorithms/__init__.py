@@ -20,6 +20,8 @@ from learners.neural.algorithms import (  # noqa: F401  (registration)
     mappo,
     mat,
     mat_dec,
+    maven,
+    qmix,
 )
 from learners.neural.algorithms.agentmixer import AgentMixerPPO, AgentMixerPPOConfig
 from learners.neural.algorithms.ail import AsymmetricIL, AsymmetricILConfig

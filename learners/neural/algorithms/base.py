@@ -159,6 +159,12 @@ class Algorithm(abc.ABC):
         observations (MAT's encoder) override it."""
         return self.value(state)
 
+    def episode_start(self, state: Tensor, deterministic: bool,
+                      generator: torch.Generator | None = None) -> Tensor | None:
+        """The execution carry at an episode start (``None``: the actors' initial state). MAVEN
+        draws its episode latent here from the initial state."""
+        return None
+
     def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
         """The executed policy on a Dec-POMDP ``model`` as an exact table
         (:func:`~learners.neural.exact_eval.tabulate_actors`); ``None`` when it is not a

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from games.errors import GameError
+from games.errors import ConfigError, ParseError
 
 __all__ = ["add_train_parsers", "cmd_evaluate", "cmd_train"]
 
@@ -31,7 +31,7 @@ def _torch_needed() -> None:
     try:
         import torch  # noqa: F401
     except ImportError:
-        raise GameError("training needs torch: pip install 'agentmixer[neural]'") from None
+        raise ConfigError("training needs torch: pip install 'agentmixer[neural]'") from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -40,24 +40,29 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     sets = list(args.set or [])
     if args.resume:
+        fixed = [flag for flag, value in (("--algo", args.algo), ("--env", args.env), ("--seed", args.seed),
+                                          ("--envs", args.envs), ("--config", args.config),
+                                          ("--out", args.out), ("--set", sets or None))
+                 if value is not None]
+        if fixed:
+            raise ConfigError(f"{', '.join(fixed)} cannot change a resumed run (its config.yaml is "
+                              f"fixed; only --steps may extend it)")
         cfg = load_run_config(args.resume)
-        cfg = dataclasses.replace(cfg, out=str(args.resume))
+        cfg = dataclasses.replace(cfg, out=str(args.resume), progress=not args.json)
         if args.steps is not None:
             cfg = dataclasses.replace(cfg, total_steps=args.steps)
-        if sets:
-            raise GameError("--set cannot change a resumed run (its config.yaml is fixed)")
     else:
         data: dict[str, Any] = {}
         if args.config:
             path = Path(args.config)
             if not path.is_file():
-                raise GameError(f"config file {args.config!r} does not exist")
+                raise ConfigError(f"config file {args.config!r} does not exist")
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
-                raise GameError(f"{args.config}: invalid YAML: {str(exc).splitlines()[0]}") from None
+                raise ParseError(f"{args.config}: invalid YAML: {str(exc).splitlines()[0]}") from None
             if not isinstance(data, dict):
-                raise GameError(f"{args.config}: expected a mapping of config keys")
+                raise ConfigError(f"{args.config}: expected a mapping of config keys")
             data.pop("agentmixer_version", None)
         for key, value in (("algo", args.algo), ("env", args.env), ("seed", args.seed),
                            ("total_steps", args.steps), ("num_envs", args.envs), ("out", args.out)):
@@ -85,7 +90,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from learners.neural.evaluate import evaluate_run
 
     if args.episodes is not None and args.episodes < 1:
-        raise GameError(f"--episodes must be >= 1, got {args.episodes}")
+        raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
     res = evaluate_run(args.run_dir, args.episodes)
     if args.json:
         print(json.dumps({k: v for k, v in res.items() if k != "deterministic_returns"}, indent=1))
@@ -103,7 +108,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def add_train_parsers(sub: Any, json_flag: argparse.ArgumentParser) -> None:
     """Register ``train`` and ``evaluate`` on the subparsers ``sub``."""
     p = sub.add_parser("train", parents=[json_flag], help="train a neural CTDE learner (needs torch)")
-    p.add_argument("--algo", choices=("agentmixer", "mappo", "ail"))
+    p.add_argument("--algo", help="a registered algorithm: agentmixer, mappo, ail, ... (an unknown name "
+                                   "lists them all)")
     p.add_argument("--env", help=ENV_HELP)
     p.add_argument("--seed", type=int)
     p.add_argument("--steps", type=int, help="total environment steps (summed over copies)")

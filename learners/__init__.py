@@ -1,1 +1,2 @@
-"""Exact (tabular) and neural learners: AgentMixer, MAGPO and baselines (issues 4 and 5)."""
+"""Learners over the models of :mod:`games`: the exact (tabular) tier in :mod:`learners.exact` and
+the neural (PyTorch) tier in :mod:`learners.neural`: AgentMixer, MAGPO and their baselines."""

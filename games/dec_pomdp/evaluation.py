@@ -191,7 +191,7 @@ class AgentOccupancy:
 
 def agent_occupancies(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy,
                       horizon: int | None = None) -> list[list[AgentOccupancy]]:
-    """[t][i]: each agent's marginal occupancy and state posterior at each step."""
+    """``[t][i]``: each agent's marginal occupancy and state posterior at each step."""
     out = []
     for rho in occupancies(model, policy, horizon):
         per_agent = []

@@ -51,7 +51,7 @@ def _check_dist(p: np.ndarray, what: str) -> None:
 
 @dataclass(frozen=True, eq=False)
 class DeterministicPolicy:
-    """actions[i][t]: int array of shape ``(|O_i|^t,)``, agent i's action per observation history."""
+    """``actions[i][t]``: int array of shape ``(|O_i|^t,)``, agent i's action per observation history."""
 
     actions: tuple[tuple[np.ndarray, ...], ...]
 
@@ -108,7 +108,7 @@ class DeterministicPolicy:
 
 @dataclass(frozen=True, eq=False)
 class StochasticPolicy:
-    """probs[i][t]: shape ``((|A_i||O_i|)^t, |A_i|)``, π^i_t(a | action-observation history)."""
+    """``probs[i][t]``: shape ``((|A_i||O_i|)^t, |A_i|)``, π^i_t(a | action-observation history)."""
 
     probs: tuple[tuple[np.ndarray, ...], ...]
 

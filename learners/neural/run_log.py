@@ -1,5 +1,5 @@
 """Run-directory logging of :mod:`learners.neural.trainer`: ``metrics.csv``, TensorBoard and a
-one-line progress display on stderr.
+progress display on stderr.
 
 ``metrics.csv`` has one row per update with a fixed column order (the first row's keys); floats
 are written with ``repr`` so they round-trip exactly (resume tests compare rows as text). Wall-clock
@@ -11,14 +11,18 @@ imported lazily and skipped with a warning when the ``tensorboard`` package is m
 from __future__ import annotations
 
 import csv
+import io
 import math
-import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MetricsLog", "format_progress", "open_tensorboard", "show_progress"]
+from tqdm import tqdm
+
+from learners.neural.checkpoint import atomic_write_text
+
+__all__ = ["MetricsLog", "Progress", "format_progress", "open_tensorboard"]
 
 
 class MetricsLog:
@@ -30,14 +34,13 @@ class MetricsLog:
 
     def rewrite(self, rows: list[dict[str, Any]]) -> None:
         """Replace the file by exactly ``rows`` (atomically)."""
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
         self.columns = list(rows[0]) if rows else None
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            if self.columns is not None:
-                writer = csv.writer(fh)
-                writer.writerow(self.columns)
-                writer.writerows([[_fmt(r.get(c)) for c in self.columns] for r in rows])
-        os.replace(tmp, self.path)
+        buf = io.StringIO(newline="")
+        if self.columns is not None:
+            writer = csv.writer(buf)
+            writer.writerow(self.columns)
+            writer.writerows([[_fmt(r.get(c)) for c in self.columns] for r in rows])
+        atomic_write_text(self.path, buf.getvalue())
 
     def append(self, row: dict[str, Any]) -> None:
         new = self.columns is None
@@ -69,16 +72,26 @@ def open_tensorboard(run_dir: Path, purge_step: int | None) -> Any:
     return SummaryWriter(log_dir=str(run_dir), purge_step=purge_step)
 
 
-def format_progress(update: int, total: int, env_steps: int, sps: float, det: float | None,
-                    sampled: float | None) -> str:
-    """The progress line (no newline)."""
-    text = f"update {update}/{total} | {env_steps} steps | {sps:,.0f} steps/s"
+def format_progress(env_steps: int, sps: float, det: float | None, sampled: float | None) -> str:
+    """The progress line's text after the bar."""
+    text = f"{env_steps} steps | {sps:,.0f} steps/s"
     if det is not None and not math.isnan(det):
         text += f" | eval det {det:.3f} sampled {sampled:.3f}"
     return text
 
 
-def show_progress(text: str, final: bool = False) -> None:
-    """Overwrite the current stderr line with ``text`` (newline when ``final``)."""
-    sys.stderr.write("\r" + text.ljust(100) + ("\n" if final else ""))
-    sys.stderr.flush()
+class Progress:
+    """The progress display on stderr (tqdm): redrawn in place on a terminal and silent when
+    stderr is not one (a captured log gets no carriage-return lines) or when ``enabled`` is off."""
+
+    def __init__(self, total: int, initial: int, enabled: bool) -> None:
+        self.bar = tqdm(total=total, initial=initial, file=sys.stderr, unit="update",
+                        disable=None if enabled else True, dynamic_ncols=True)
+
+    def step(self, text: str) -> None:
+        """One more update done; ``text`` follows the bar."""
+        self.bar.set_postfix_str(text, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()

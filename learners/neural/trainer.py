@@ -15,7 +15,6 @@ checkpoint survives.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from learners.neural.algorithms.base import NonFiniteError, seed_all
 from learners.neural.buffer import Rollout
 from learners.neural.checkpoint import (
     CHECKPOINT_NAME,
+    atomic_write_text,
     capture_rng,
     load_checkpoint,
     restore_rng,
@@ -39,7 +39,7 @@ from learners.neural.checkpoint import (
 from learners.neural.config_io import to_dict
 from learners.neural.errors import ConfigError, TrainingDiverged
 from learners.neural.evaluate import EVAL_SEED_OFFSET, evaluate_decentralized, to_tensor
-from learners.neural.run_log import MetricsLog, format_progress, open_tensorboard, show_progress
+from learners.neural.run_log import MetricsLog, Progress, format_progress, open_tensorboard
 from learners.neural.train_config import TrainConfig, load_run_config, make_config, package_version
 
 __all__ = ["TrainConfig", "TrainResult", "collect", "load_run_config", "make_config", "package_version",
@@ -149,8 +149,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         eval_gen.set_state(ck["eval_generator"])
         pos, update, env_steps, rows = ck["position"], ck["update"], ck["env_steps"], ck["rows"]
     log.rewrite(rows)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(
-        {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False), encoding="utf-8")
+    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(
+        {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False))
     writer = open_tensorboard(run_dir, update + 1) if cfg.tensorboard else None
     last_good = str(ckpt_path) if ckpt_path.exists() else None
 
@@ -163,6 +163,7 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         last_good = str(ckpt_path)
 
     total, stop_at = cfg.num_updates, cfg.num_updates if max_updates is None else update + max_updates
+    progress = Progress(total, update, cfg.progress)
     det = sampled = math.nan
     start, start_steps = time.perf_counter(), env_steps
     try:
@@ -199,15 +200,12 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
                 writer.add_scalar("train/steps_per_second", sps, update)
             if update % cfg.checkpoint_every == 0 or update == total or update == stop_at:
                 checkpoint()
-            if cfg.progress:
-                last = TrainResult(run_dir, update, env_steps, rows).last_eval
-                show_progress(format_progress(update, total, env_steps, sps, last.get("deterministic"),
-                                              last.get("sampled")))
+            last = TrainResult(run_dir, update, env_steps, rows).last_eval
+            progress.step(format_progress(env_steps, sps, last.get("deterministic"), last.get("sampled")))
     finally:
         if writer is not None:
             writer.close()
-        if cfg.progress:
-            sys.stderr.write("\n")
+        progress.close()
     return TrainResult(run_dir, update, env_steps, rows)
 
 

@@ -7,8 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from games.errors import GameError
-from verification.stats import iqm, stratified_bootstrap_ci
+from games.errors import ConfigError, GameError
+from verification.stats import (
+    TaskScores,
+    iqm,
+    min_max_normalise,
+    performance_profile,
+    probability_of_improvement,
+    probability_of_improvement_ci,
+    stratified_bootstrap_ci,
+)
 
 
 def test_iqm_of_one_to_eight_is_the_mean_of_three_to_six() -> None:
@@ -47,5 +55,47 @@ def test_seeded_and_reproducible() -> None:
 def test_bad_input_names_the_entry() -> None:
     with pytest.raises(GameError, match=r"\(1, 0\)"):
         iqm(np.array([[1.0], [np.nan]]))
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         stratified_bootstrap_ci([1.0, 2.0], confidence=1.5)
+
+
+def test_probability_of_improvement_by_hand() -> None:
+    # pairs (1,0) win, (1,3) lose, (2,0) win, (2,3) lose: 2 of 4
+    assert probability_of_improvement([1.0, 2.0], [0.0, 3.0]) == 0.5
+    assert probability_of_improvement([1.0], [1.0]) == 0.5          # a tie counts one half
+    assert probability_of_improvement([2.0, 3.0], [0.0, 1.0]) == 1.0
+    # two tasks, averaged: task 0 X always wins (1), task 1 X always loses (0)
+    assert probability_of_improvement([[5.0, 0.0]], [[1.0, 9.0]]) == 0.5
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=6), st.lists(st.integers(-3, 3), min_size=1,
+                                                                     max_size=6))
+def test_probability_of_improvement_is_complementary(x: list[int], y: list[int]) -> None:
+    """P(X > Y) + P(Y > X) = 1 (ties split evenly); the interval lies in [0, 1]."""
+    assert probability_of_improvement(x, y) + probability_of_improvement(y, x) == pytest.approx(1.0)
+    _, lo, hi = probability_of_improvement_ci(x, y, reps=50)
+    assert 0.0 <= lo <= hi <= 1.0
+
+
+def test_performance_profile_by_hand() -> None:
+    prof = performance_profile([0.0, 0.5, 1.0], [-1.0, 0.25, 0.75, 1.0])
+    np.testing.assert_allclose(prof, [1.0, 2 / 3, 1 / 3, 0.0])
+    # ragged tasks weigh the same: task 0 (one run above 0.5) and task 1 (none of three)
+    ragged = TaskScores.ragged([[1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(performance_profile(ragged, [0.5]), [0.5])
+
+
+def test_ragged_tasks_resample_within_each_task() -> None:
+    ragged = TaskScores.ragged([[0.0, 0.0, 0.0], [10.0]])
+    est, lo, hi = stratified_bootstrap_ci(ragged, lambda s: float(np.mean([t.mean() for t in s.tasks])),
+                                          reps=100)
+    assert est == lo == hi == 5.0
+    assert iqm(ragged) == 0.0  # middle half of (0, 0, 0, 10)
+    with pytest.raises(GameError, match="task 1"):
+        TaskScores.ragged([[1.0], []])
+
+
+def test_min_max_normalise() -> None:
+    np.testing.assert_allclose(min_max_normalise([2.0, 4.0, 6.0], 2.0, 6.0), [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(min_max_normalise([3.0], 3.0, 3.0), [0.0])  # no spread: no information

@@ -44,6 +44,10 @@ def test_train_then_evaluate_climbing(tmp_path: Path, capsys: pytest.CaptureFixt
     ("num_envs=0", "num_envs must be >= 1"),
     ("ratio=sideways", "algo_config.ratio: must be one of"),
     ("epochs", "--set expects key=value"),
+    ("lr=1e999", "algo_config.lr: expected a finite number"),
+    ("entropy_coef=-.inf", "algo_config.entropy_coef: expected a finite number"),
+    ("algo=[32, x]", "algo: expected a string, got [32, 'x']"),
+    ("algo=happy", "unknown algorithm 'happy'"),
 ])
 def test_set_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str,
                                  message: str) -> None:
@@ -60,3 +64,51 @@ def test_bad_env_and_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "unknown" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "nothing")]) == 2
     assert "no checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("yaml_text", "message"), [
+    ("algo_config: -1\n", "algo_config must be a mapping"),
+    ("algo_config: x\n", "algo_config must be a mapping"),
+    ("- 1\n- 2\n", "expected a mapping of config keys"),
+    ("algo: [1\n", "invalid YAML"),
+])
+def test_bad_config_files_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], yaml_text: str,
+                                       message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml_text)
+    assert main(["train", "--config", str(path), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_resume_refuses_flags_and_broken_run_dirs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["train", "--algo", "mappo", "--env", "climbing", "--steps", "128", "--envs", "16",
+                 "--out", str(run), "--json"]) == 0
+    capsys.readouterr()
+    # flags that would change the run are refused by name, never ignored
+    assert main(["train", "--resume", str(run), "--seed", "5", "--envs", "32", "--algo", "mappo"]) == 2
+    err = capsys.readouterr().err
+    assert "--algo, --seed, --envs cannot change a resumed run" in err
+    # an empty or non-mapping config.yaml is a typed error, not an AttributeError
+    for text in ("", "[1, 2]\n"):
+        (run / "config.yaml").write_text(text)
+        assert main(["train", "--resume", str(run), "--json"]) == 2
+        assert "holds no mapping" in capsys.readouterr().err
+
+
+def test_progress_is_silent_when_stderr_is_not_a_terminal(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A captured log gets no carriage-return progress lines (tqdm disables itself off a tty)."""
+    assert main(["train", "--algo", "mappo", "--env", "climbing", "--steps", "256", "--envs", "16",
+                 "--out", str(tmp_path / "r")]) == 0
+    assert "\r" not in capsys.readouterr().err
+
+
+def test_killed_checkpoint_writes_leave_no_orphans(tmp_path: Path) -> None:
+    from learners.neural.checkpoint import save_checkpoint
+
+    orphan = tmp_path / ".checkpoint.pt.99999.tmp"   # what a writer killed mid-write leaves
+    orphan.write_bytes(b"partial")
+    save_checkpoint(tmp_path / "checkpoint.pt", {"algo": {}})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]

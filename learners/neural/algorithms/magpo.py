@@ -138,7 +138,8 @@ class MAGPO(PPOAlgorithm):
                       "delta_clip_frac": 1.0 - keep.mean().detach(),
                       "approx_kl": ((ratio - 1) - log_ratio).mean().detach()}
 
-    def _projection_loss(self, batch: Rollout, x: Tensor) -> Tensor:
+    def _projection_loss(self, batch: Rollout, x: Tensor, others: Tensor | None = None) -> Tensor:
+        """Step 3's loss; ``others`` (T, B, N) fixes the sampled a_{-i} of the reverse form."""
         log_pi = torch.log_softmax(self._learner_logits(batch), dim=-1)  # (T, B, N, A)
         if self.config.projection == "forward":
             with torch.no_grad():
@@ -146,7 +147,8 @@ class MAGPO(PPOAlgorithm):
             return -log_pi.gather(-1, a[..., None]).squeeze(-1).sum(-1).mean()
         n, a_max = self.spec.num_agents, log_pi.shape[-1]
         with torch.no_grad():
-            others = Categorical(logits=log_pi, validate_args=False).sample()  # (T, B, N)
+            if others is None:
+                others = Categorical(logits=log_pi, validate_args=False).sample()  # (T, B, N)
             cand = others.expand(n, a_max, *others.shape).clone()  # (N_i, A, T, B, N)
             for i in range(n):
                 cand[i, :, ..., i] = torch.arange(a_max).view(a_max, *([1] * (others.dim() - 1)))

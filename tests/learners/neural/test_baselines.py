@@ -55,12 +55,16 @@ def test_every_baseline_is_registered_with_its_own_config() -> None:
         make_algo_config("qmix", {"agent": {"recurrent": True}})
 
 
-@pytest.mark.parametrize("algo", BASELINES)
-def test_train_resume_bit_identical_and_evaluate(tmp_path: Path, algo: str) -> None:
-    straight = train(_cfg(algo, tmp_path / "a"))
+RECURRENT = ("actor.recurrent=true", "actor.gru_hidden=8")
+
+
+@pytest.mark.parametrize(("algo", "extra"), [*((a, ()) for a in BASELINES), ("happo", RECURRENT),
+                                             ("magpo", RECURRENT), ("mat_dec", RECURRENT)])
+def test_train_resume_bit_identical_and_evaluate(tmp_path: Path, algo: str, extra: tuple[str, ...]) -> None:
+    straight = train(_cfg(algo, tmp_path / "a", extra))
     assert straight.updates == 6 and all(np.isfinite(v) for v in straight.rows[-1].values())
-    train(_cfg(algo, tmp_path / "b"), max_updates=3)  # killed after update 3 (checkpoint at 2, 3)
-    resumed = train(_cfg(algo, tmp_path / "b"), resume=True)
+    train(_cfg(algo, tmp_path / "b", extra), max_updates=3)  # killed after update 3 (checkpoint at 2, 3)
+    resumed = train(_cfg(algo, tmp_path / "b", extra), resume=True)
     assert (tmp_path / "a" / "metrics.csv").read_text() == (tmp_path / "b" / "metrics.csv").read_text()
     ca, cb = (load_checkpoint(tmp_path / r / "checkpoint.pt")["algo"] for r in ("a", "b"))
     assert ca["modules"].keys() == cb["modules"].keys()
@@ -69,7 +73,7 @@ def test_train_resume_bit_identical_and_evaluate(tmp_path: Path, algo: str) -> N
     res = evaluate_run(tmp_path / "a")
     assert res["execution"] == ("centralized" if algo in CENTRAL else "decentralized")
     assert all(-100 <= r <= 0 for r in res["deterministic_returns"])
-    if algo in CENTRAL:
+    if algo in CENTRAL or extra:
         assert "exact_deterministic_return" not in res  # no decentralized table to value
     else:
         # the executed decentralized policy, valued exactly, never beats the decentralized optimum

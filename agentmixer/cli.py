@@ -235,12 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_gap)
 
     from agentmixer.cli_dpomdp import add_dpomdp_parser
+    from agentmixer.cli_experiments import add_experiment_parsers
     from agentmixer.cli_train import add_train_parsers
     from agentmixer.cli_verify import add_verify_parser
 
     add_dpomdp_parser(sub, json_flag)
     add_verify_parser(sub, json_flag)
     add_train_parsers(sub, json_flag)
+    add_experiment_parsers(sub, json_flag)
     return parser
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import numpy as np
 
 from ce import planning
 from ce.dec_gaps import dec_gaps
+from ce.planning.clustered import ClusteredPolicy, clustered_from_dict, clustered_to_dict
 from games.dec_pomdp.evaluation import evaluate
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import DeterministicPolicy
@@ -23,6 +26,9 @@ __all__ = ["add_dpomdp_parser"]
 
 HORIZON_HELP = "decision steps; default: the model's own (MADP files set none, so they need it)"
 DISCOUNT_HELP = "γ in (0, 1]; default: the model's own (a .dpomdp file's discount: line)"
+GAP_HISTORIES = 100_000
+"""ε-gaps of a clustered policy are computed on its history form up to this many
+action-observation histories per agent."""
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
@@ -72,7 +78,26 @@ def cmd_solve(args: argparse.Namespace) -> int:
                                "discount": gamma, "value": res.value, "seconds": seconds}
     lines = [f"{model.name} h={horizon} γ={gamma:g} ({args.method}): value {res.value:.6f} "
              f"in {seconds:.3f} s"]
-    if isinstance(res.policy, DeterministicPolicy):
+    if args.method == "exact":
+        gap = res.upper_bound - res.value
+        payload.update(optimal=res.optimal, upper_bound=res.upper_bound, gap=gap)
+        lines.append("  proven optimal (upper bound = value)" if res.optimal else
+                     f"  stopped at the time limit: lower bound {res.value:.6f}, upper bound "
+                     f"{res.upper_bound:.6f}, gap {gap:.6g}")
+    if isinstance(res.policy, ClusteredPolicy):
+        payload["policy"] = clustered_to_dict(res.policy, model)
+        runs = itertools.groupby("x".join(map(str, n)) for n in res.policy.num_types())
+        lines.append("  types per stage: " + " ".join(f"{k}" + (f" (x{c})" if (c := len(list(g))) > 1 else "")
+                                                     for k, g in runs))
+        for i, agent in enumerate(res.policy.actions):
+            lines.append(f"  {model.agent_names[i]}: action of each type, then type after each observation")
+            for t, step in enumerate(agent[: args.max_rows]):
+                nxt = (" -> " + " ".join(str(r) for r in res.policy.successors[i][t].tolist())
+                       if t < len(agent) - 1 else "")
+                lines.append(f"    t={t}: " + " ".join(model.action_names[i][a] for a in step) + nxt)
+            if len(agent) > args.max_rows:
+                lines.append(f"    ... (+{len(agent) - args.max_rows} stages)")
+    elif isinstance(res.policy, DeterministicPolicy):
         payload["policy"] = policy_to_dict(res.policy, model)
         for i, agent in enumerate(res.policy.actions):
             lines.append(f"  {model.agent_names[i]}:")
@@ -81,10 +106,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
                          for k, a in enumerate(step[: args.max_rows])]
                 more = f" ... (+{len(step) - args.max_rows})" if len(step) > args.max_rows else ""
                 lines.append(f"    t={t}: " + "  ".join(shown) + more)
-        if args.save:
-            Path(args.save).write_text(json.dumps(payload["policy"], indent=1))
-            lines.append(f"policy written to {args.save}")
-    else:
+    if isinstance(res.policy, ClusteredPolicy | DeterministicPolicy) and args.save:
+        Path(args.save).write_text(json.dumps(payload["policy"], indent=1))
+        lines.append(f"policy written to {args.save}")
+    if not isinstance(res.policy, ClusteredPolicy | DeterministicPolicy):
         table = np.asarray(res.policy)
         payload["policy"] = table.tolist()
         lines.append(f"  joint policy pi[t, s] over joint actions, shape {table.shape}")
@@ -101,11 +126,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ParseError(exc.msg, exc.lineno, exc.colno, source=args.policy) from None
-    policy = policy_from_dict(data, model, args.policy)
     horizon, gamma = model.resolve_horizon(args.horizon), model.resolve_discount(args.discount)
-    value = evaluate(model, policy, horizon, gamma)
+    if isinstance(data, dict) and data.get("kind") == "clustered":
+        clustered = clustered_from_dict(data, model, args.policy)
+        value = planning.evaluate_clustered(model, clustered, horizon, gamma)
+        few = all((horizon - 1) * math.log(m * q) <= math.log(GAP_HISTORIES)
+                  for m, q in zip(model.num_actions, model.num_observations, strict=True))
+        policy = clustered.to_deterministic(model.num_observations) if few else None
+    else:
+        policy = policy_from_dict(data, model, args.policy)
+        value = evaluate(model, policy, horizon, gamma)
     payload: dict[str, Any] = {"model": model.name, "horizon": horizon, "discount": gamma, "value": value}
     lines = [f"{model.name} h={horizon} γ={gamma:g}: value {value:.6f}"]
+    if policy is None:
+        lines.append(f"ε-gaps skipped: more than {GAP_HISTORIES} action-observation histories per agent")
+        _emit(args, payload, lines)
+        return 0
     reports = dec_gaps(model, policy, horizon=horizon, discount=gamma)
     for concept, rep in sorted(reports.items(), key=lambda kv: kv[0] != "ne"):
         payload[f"epsilon_{concept}"] = rep.epsilon
@@ -131,7 +167,9 @@ def add_dpomdp_parser(sub: argparse._SubParsersAction, json_flag: argparse.Argum
     p.add_argument("--horizon", type=int, default=None, help=HORIZON_HELP)
     p.add_argument("--method", choices=planning.METHODS, default="exact")
     p.add_argument("--discount", type=float, default=None, help=DISCOUNT_HELP)
-    p.add_argument("--time-limit", type=float, default=None, help="seconds (exact method)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="seconds (exact method); when reached, report the best policy found, a "
+                        "proven upper bound and their gap")
     p.add_argument("--seed", type=int, default=0, help="JESP initialisation seed")
     p.add_argument("--restarts", type=int, default=1, help="JESP restarts")
     p.add_argument("--save", help="write the decentralized policy as JSON")

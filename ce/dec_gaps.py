@@ -30,8 +30,17 @@ from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import CorrelatedPolicy, DeterministicPolicy, StochasticPolicy
 from games.errors import GameError
 
-__all__ = ["BestResponse", "DecGapReport", "best_response", "dec_cce_gap", "dec_ce_gap", "dec_gaps",
-           "dec_nash_gap"]
+__all__ = [
+    "BestResponse",
+    "DecGapReport",
+    "best_response",
+    "dec_best_response",
+    "dec_cce_gap",
+    "dec_ce_gap",
+    "dec_gaps",
+    "dec_nash_gap",
+    "dec_ne_gap",
+]
 
 Policy = StochasticPolicy | DeterministicPolicy | CorrelatedPolicy
 
@@ -56,14 +65,40 @@ class BestResponse:
 
 @dataclass(frozen=True)
 class DecGapReport:
-    """Per-agent best-response values and regrets of a decentralized policy."""
+    """Per-agent best-response values and regrets of a decentralized policy.
+
+    The field names are those of :class:`ce.gaps.GapReport` (the normal-form report).
+
+    Attributes:
+        concept: ``"ne"``, ``"cce"`` or ``"ce"``.
+        epsilon: max(0, max_i regrets[i]).
+        regrets: ``(N,)`` deviation_values - values.
+        values: ``(N,)`` each agent's value of the policy (the team value V(π), rewards are shared).
+        deviation_values: ``(N,)`` each agent's best-response value.
+        best_deviations: each agent's :class:`BestResponse`.
+    """
 
     concept: str
-    value: float
-    best_response_values: np.ndarray
-    regrets: np.ndarray
     epsilon: float
-    best_responses: tuple[BestResponse, ...]
+    regrets: np.ndarray
+    values: np.ndarray
+    deviation_values: np.ndarray
+    best_deviations: tuple[BestResponse, ...]
+
+    @property
+    def value(self) -> float:
+        """The team value V(π)."""
+        return float(self.values[0])
+
+    @property
+    def best_response_values(self) -> np.ndarray:
+        """Former name of :attr:`deviation_values`."""
+        return self.deviation_values
+
+    @property
+    def best_responses(self) -> tuple[BestResponse, ...]:
+        """Former name of :attr:`best_deviations`."""
+        return self.best_deviations
 
 
 def _seeds(model: DecPOMDP, policy: Policy) -> tuple[np.ndarray, list[StochasticPolicy]]:
@@ -82,9 +117,13 @@ def _seeds(model: DecPOMDP, policy: Policy) -> tuple[np.ndarray, list[Stochastic
     return weights, out
 
 
-def best_response(model: DecPOMDP, policy: Policy, agent: int, *, horizon: int | None = None,
-                  discount: float | None = None, recommendations: bool = False) -> BestResponse:
-    """Exact best response of ``agent`` to the others' parts of ``policy`` (see module doc)."""
+def dec_best_response(model: DecPOMDP, policy: Policy, agent: int, *, horizon: int | None = None,
+                      discount: float | None = None, recommendations: bool = False) -> BestResponse:
+    """Exact best response of ``agent`` to the others' parts of a (stochastic, possibly
+    correlated) ``policy``, over all of the agent's history-dependent policies (see module doc).
+
+    Not to be confused with :func:`ce.planning.jesp.best_response`, JESP's best response among
+    deterministic policies to the others' deterministic action tables."""
     n = model.num_agents
     if not 0 <= agent < n:
         raise GameError(f"agent {agent} out of range 0..{n - 1}")
@@ -152,15 +191,16 @@ def best_response(model: DecPOMDP, policy: Policy, agent: int, *, horizon: int |
 def _report(model: DecPOMDP, policy: Policy, concept: str, recommendations: bool,
             horizon: int | None, discount: float | None) -> DecGapReport:
     value = evaluate(model, policy, horizon, discount)
-    brs = tuple(best_response(model, policy, i, horizon=horizon, discount=discount,
-                              recommendations=recommendations) for i in range(model.num_agents))
+    brs = tuple(dec_best_response(model, policy, i, horizon=horizon, discount=discount,
+                                  recommendations=recommendations) for i in range(model.num_agents))
     br_values = np.array([b.value for b in brs])
-    regrets = br_values - value
-    return DecGapReport(concept, value, br_values, regrets, float(max(0.0, regrets.max())), brs)
+    values = np.full(model.num_agents, value)
+    regrets = br_values - values
+    return DecGapReport(concept, float(max(0.0, regrets.max())), regrets, values, br_values, brs)
 
 
-def dec_nash_gap(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy, *,
-                 horizon: int | None = None, discount: float | None = None) -> DecGapReport:
+def dec_ne_gap(model: DecPOMDP, policy: StochasticPolicy | DeterministicPolicy, *,
+               horizon: int | None = None, discount: float | None = None) -> DecGapReport:
     """Def. 1 for Dec-POMDPs: max_i (best-response value of agent i) - V(π), for a product π."""
     if isinstance(policy, CorrelatedPolicy):
         raise GameError("the NE gap is defined for product policies; use dec_ce_gap/dec_cce_gap")
@@ -179,11 +219,17 @@ def dec_ce_gap(model: DecPOMDP, policy: Policy, *, horizon: int | None = None,
     return _report(model, policy, "ce", True, horizon, discount)
 
 
+best_response = dec_best_response
+"""Former name of :func:`dec_best_response`."""
+dec_nash_gap = dec_ne_gap
+"""Former name of :func:`dec_ne_gap` (the normal-form counterpart is :func:`ce.gaps.ne_gap`)."""
+
+
 def dec_gaps(model: DecPOMDP, policy: Policy, *, horizon: int | None = None,
              discount: float | None = None) -> dict[str, DecGapReport]:
     """Every gap that applies to ``policy``: ``"ce"`` always, ``"ne"`` for a product policy (a
     correlated policy is no Nash candidate), keyed by concept."""
     reports = {"ce": dec_ce_gap(model, policy, horizon=horizon, discount=discount)}
     if not isinstance(policy, CorrelatedPolicy):
-        reports["ne"] = dec_nash_gap(model, policy, horizon=horizon, discount=discount)
+        reports["ne"] = dec_ne_gap(model, policy, horizon=horizon, discount=discount)
     return reports

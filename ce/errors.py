@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from games.errors import GameError, SolverError
+from games.errors import ConfigError, GameError, SolverError
 
-__all__ = ["DegenerateGameError", "DistributionError", "SolverError", "SolverWarning"]
+__all__ = ["ConfigError", "DegenerateGameError", "DistributionError", "SolverError", "SolverWarning"]
 
 
 class DistributionError(GameError):

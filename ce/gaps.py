@@ -20,33 +20,58 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ce.distributions import SUM_ATOL, as_joint, product_distribution
+from ce.distributions import SUM_ATOL, as_joint, as_strategy, marginals, product_distribution
+from ce.errors import DistributionError
 from games.normal_form.game import NormalFormGame
 
-__all__ = ["GapReport", "cce_gap", "ce_gap", "deviation_matrices", "ne_gap"]
+__all__ = [
+    "PRODUCT_ATOL",
+    "GapReport",
+    "cce_gap",
+    "ce_gap",
+    "deviation_matrices",
+    "equilibrium_gaps",
+    "ne_gap",
+    "payoff_ranges",
+    "relative_epsilon",
+]
 
 
 @dataclass(frozen=True)
 class GapReport:
     """Per-player regrets of a distribution for one solution concept.
 
+    The field names are shared with :class:`ce.dec_gaps.DecGapReport` (the same report for
+    Dec-POMDP policies): ``concept, epsilon, regrets, values, deviation_values, best_deviations``.
+
     Attributes:
         concept: ``"ne"``, ``"cce"`` or ``"ce"``.
         epsilon: max(0, max_i regrets[i]) — the distribution is an ε-``concept``.
         regrets: ``(N,)`` best deviation gain per player (may be < 0 for CCE/NE: strict slack).
         values: ``(N,)`` E_μ[u_i].
-        best_deviation: per player; for NE/CCE the index of the best fixed action a'_i, for CE the
+        deviation_values: ``(N,)`` the value of each player's best deviation (values + regrets).
+        best_deviations: per player; for NE/CCE the index of the best fixed action a'_i, for CE the
             modification f_i as an int array ``(|A_i|,)`` with f_i(r) = r where no move gains.
         recommendation_gains: per player ``(|A_i|,)`` gain of f_i at each recommendation (CE only;
             they sum to the regret), else ``None``.
+        relative_epsilon: max(0, max_i regrets[i] / range_i) with range_i = max u_i - min u_i
+            (players with constant payoffs count 0): ε in units of each player's payoff range,
+            unchanged when a player's payoffs are scaled. ``None`` if the game is not known.
     """
 
     concept: str
     epsilon: float
     regrets: np.ndarray
     values: np.ndarray
-    best_deviation: tuple[int | np.ndarray, ...]
+    deviation_values: np.ndarray
+    best_deviations: tuple[int | np.ndarray, ...]
     recommendation_gains: tuple[np.ndarray, ...] | None = None
+    relative_epsilon: float | None = None
+
+    @property
+    def best_deviation(self) -> tuple[int | np.ndarray, ...]:
+        """Former name of :attr:`best_deviations`."""
+        return self.best_deviations
 
     @property
     def worst_player(self) -> int:
@@ -55,7 +80,7 @@ class GapReport:
     def describe(self, game: NormalFormGame) -> list[str]:
         """Human-readable lines naming each player's maximising deviation."""
         lines = []
-        for i, dev in enumerate(self.best_deviation):
+        for i, dev in enumerate(self.best_deviations):
             names = game.action_names[i]
             head = f"{game.player_names[i]}: regret {self.regrets[i]:.6g}"
             if isinstance(dev, np.ndarray):
@@ -66,6 +91,32 @@ class GapReport:
             else:
                 lines.append(head + f"; best fixed deviation {names[int(dev)]}")
         return lines
+
+    def to_dict(self, game: NormalFormGame) -> dict[str, object]:
+        """JSON-ready fields, deviations by action name (CE: recommendation -> replacement)."""
+        devs: list[object] = []
+        for i, d in enumerate(self.best_deviations):
+            names = game.action_names[i]
+            if isinstance(d, np.ndarray):
+                devs.append({names[r]: names[int(t)] for r, t in enumerate(d)})
+            else:
+                devs.append(names[int(d)])
+        return {"epsilon": self.epsilon, "relative_epsilon": self.relative_epsilon,
+                "regrets": self.regrets.tolist(), "values": self.values.tolist(),
+                "deviation_values": self.deviation_values.tolist(), "best_deviation": devs}
+
+
+def payoff_ranges(game: NormalFormGame) -> np.ndarray:
+    """``(N,)`` max u_i - min u_i per player (the unit of :attr:`GapReport.relative_epsilon`)."""
+    flat = game.payoffs.reshape(game.num_players, -1)
+    return flat.max(axis=1) - flat.min(axis=1)
+
+
+def relative_epsilon(game: NormalFormGame, regrets: np.ndarray) -> float:
+    """max(0, max_i regrets[i] / range_i); a player with constant payoffs contributes 0."""
+    ranges = payoff_ranges(game)
+    rel = np.where(ranges > 0, np.asarray(regrets) / np.where(ranges > 0, ranges, 1.0), 0.0)
+    return float(max(0.0, rel.max()))
 
 
 def deviation_matrices(game: NormalFormGame, mu: np.ndarray) -> list[np.ndarray]:
@@ -79,18 +130,20 @@ def deviation_matrices(game: NormalFormGame, mu: np.ndarray) -> list[np.ndarray]
     return out
 
 
-def _fixed_deviation_report(concept: str, mats: list[np.ndarray]) -> GapReport:
+def _fixed_deviation_report(game: NormalFormGame, concept: str, mats: list[np.ndarray]) -> GapReport:
     values = np.array([np.trace(m) for m in mats])
     dev_values = [m.sum(axis=0) for m in mats]  # E_μ[u_i(a', a_-i)] for every a'
     best = tuple(int(np.argmax(d)) for d in dev_values)
-    regrets = np.array([d.max() for d in dev_values]) - values
-    return GapReport(concept, float(max(0.0, regrets.max())), regrets, values, best)
+    best_values = np.array([d.max() for d in dev_values])
+    regrets = best_values - values
+    return GapReport(concept, float(max(0.0, regrets.max())), regrets, values, best_values, best,
+                     relative_epsilon=relative_epsilon(game, regrets))
 
 
 def cce_gap(game: NormalFormGame, dist: np.ndarray | Sequence,
             atol: float = SUM_ATOL) -> GapReport:
     """Def. 2: the ε-CCE gap of a joint distribution and each player's best fixed deviation."""
-    return _fixed_deviation_report("cce", deviation_matrices(game, as_joint(game, dist, atol)))
+    return _fixed_deviation_report(game, "cce", deviation_matrices(game, as_joint(game, dist, atol)))
 
 
 def ce_gap(game: NormalFormGame, dist: np.ndarray | Sequence, atol: float = SUM_ATOL) -> GapReport:
@@ -108,12 +161,44 @@ def ce_gap(game: NormalFormGame, dist: np.ndarray | Sequence, atol: float = SUM_
         regrets.append(best.sum())
         mods.append(f)
         gains_all.append(best)
-    reg = np.array(regrets)
-    return GapReport("ce", float(reg.max()), reg, np.array(values), tuple(mods), tuple(gains_all))
+    reg, vals = np.array(regrets), np.array(values)
+    return GapReport("ce", float(reg.max()), reg, vals, vals + reg, tuple(mods), tuple(gains_all),
+                     relative_epsilon(game, reg))
 
 
 def ne_gap(game: NormalFormGame, strategies: Sequence[np.ndarray | Sequence],
            atol: float = SUM_ATOL) -> GapReport:
     """Def. 1: the ε-NE gap of a product of mixed strategies σ_1 × ... × σ_N."""
     mu = product_distribution(game, strategies, atol)
-    return _fixed_deviation_report("ne", deviation_matrices(game, mu))
+    return _fixed_deviation_report(game, "ne", deviation_matrices(game, mu))
+
+
+PRODUCT_ATOL = 1e-9
+"""A joint μ counts as a product distribution (so that its ε-NE is defined) when no entry differs
+from the product of its marginals by more than this."""
+
+
+def equilibrium_gaps(game: NormalFormGame, joint: np.ndarray | Sequence | None = None, *,
+                     strategies: Sequence[np.ndarray | Sequence] | None = None,
+                     atol: float = SUM_ATOL) -> dict[str, GapReport | None]:
+    """The ε-NE, ε-CCE and ε-CE reports of one profile, keyed ``"ne"``, ``"cce"``, ``"ce"``.
+
+    Give either a joint distribution μ or a product of mixed ``strategies``. The NE gap is
+    defined for products only: for ``strategies`` it is :func:`ne_gap`; for a joint μ it is the NE
+    gap of μ's marginals when μ equals their product within :data:`PRODUCT_ATOL` (then its value
+    is μ's CCE gap, since for a product the two definitions coincide), and ``None`` otherwise.
+    """
+    if (joint is None) == (strategies is None):
+        raise DistributionError("give exactly one of a joint distribution and strategies")
+    if strategies is not None:
+        ne = ne_gap(game, strategies, atol)
+        mu = product_distribution(game, strategies, atol)
+    else:
+        mu = as_joint(game, joint, atol)
+        margs = marginals(mu)
+        product = product_distribution(game, [as_strategy(game, i, m, np.inf)
+                                              for i, m in enumerate(margs)], np.inf)
+        is_product = float(np.abs(product - mu).max()) <= PRODUCT_ATOL
+        ne = _fixed_deviation_report(game, "ne", deviation_matrices(game, product)) if is_product \
+            else None
+    return {"ne": ne, "cce": cce_gap(game, mu, atol), "ce": ce_gap(game, mu, atol)}

@@ -27,17 +27,28 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ce.errors import DistributionError, SolverError, SolverWarning
+from ce.errors import ConfigError, SolverError, SolverWarning
 from ce.gaps import GapReport, cce_gap, ce_gap
 from ce.highs_backend import INF, solve_highs
-from ce.lp_rows import Rows, lifted_cce_rows, linear_weights, target_vector
-from ce.polytope import IncentiveConstraints, incentive_constraints
+from ce.lp_rows import (
+    Rows,
+    lifted_cce_rows,
+    linear_weights,
+    normalised_payoffs,
+    scale_of,
+    target_vector,
+)
+from ce.polytope import IncentiveConstraints, cce_gain_matrix, incentive_constraints
 from games.normal_form.game import NormalFormGame
 
 __all__ = ["HIGHS_DEFAULTS", "OBJECTIVES", "EquilibriumResult", "solve_cce", "solve_ce", "solve_correlated"]
 
 OBJECTIVES = ("welfare", "egalitarian", "linear", "feasibility", "l1", "l2", "entropy")
+LINEAR_OBJECTIVES = ("welfare", "linear", "feasibility")
+
 GAP_WARN = 1e-6
+"""A SolverWarning is issued when the certified gap of a returned μ exceeds this, relative to each
+player's payoff range (:attr:`ce.gaps.GapReport.relative_epsilon`)."""
 
 HIGHS_DEFAULTS: dict[str, dict[str, object]] = {
     # Two-player CE LPs have many sparse rows: dual simplex (IPM is 30x slower on 2x100); with
@@ -48,16 +59,61 @@ HIGHS_DEFAULTS: dict[str, dict[str, object]] = {
     "cce": {"solver": "ipm", "presolve": "off", "primal_feasibility_tolerance": 1e-9},
 }
 """HiGHS options used unless the caller overrides them (measured in benchmarks/ce_lp.py).
-Presolve is off: it removes nothing from these LPs but took 16 of 24 s on 2x200 CE."""
+Presolve is off: it removes nothing from these LPs but took 16 of 24 s on 2x200 CE. The
+tolerances are relative: every LP is built from payoffs normalised to a unit range per player."""
 
 CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11,
                        "tol_ktratio": 1e-9}
 """Clarabel's defaults (1e-8) left l2 projections onto a vertex ~4e-5 away from it."""
+CLARABEL_RETRY_FACTORS = (1.0, 10.0, 100.0)
+"""When Clarabel ends "almost solved" (optimal_inaccurate) at CLARABEL_TOLERANCES, it is run again
+with the tolerances multiplied by the next factor (seen on entropy problems: 1e-11 is at the edge
+of what its interior-point iterations reach)."""
 
 LIFT_CCE_MIN_ACTIONS = 20
 """CCE LPs switch to the sparse lifted rows (``ce.lp_rows.lifted_cce_rows``) when some player has at least
 this many actions: on 2x100 that is 10x faster, while on 6x5 (few actions, many opponents'
 profiles) the extra equality rows make it 5-10x slower than the plain dense rows."""
+
+IPM_MIN_JOINT_PER_ROW = 50
+"""CE LPs with at least this many joint actions per incentive row (few dense rows: many players)
+are solved by HiGHS's IPM instead of simplex unless the caller picks a solver: 6x5 CE 0.41 s vs
+0.71 s."""
+
+POLISH_THRESHOLDS = (1e-9, 1e-7, 1e-5)
+"""Active-face guesses of :func:`_polish_projection`: entries above the threshold are free, rows
+within it of binding are tight."""
+POLISH_FEASIBILITY = 1e-12
+"""A polished l2 projection is kept only if it is feasible to this (normalised units)."""
+
+SUPPORT_TOL = 1e-9
+"""Probabilities above this count as the support of a returned distribution."""
+
+
+@dataclass(frozen=True)
+class _Objective:
+    """An objective in the LP's scaled units: the original objective is ``scale`` times it."""
+
+    name: str
+    weights: np.ndarray | None = None   # linear objectives: w / scale
+    payoffs: np.ndarray | None = None   # egalitarian: (N, |A|) payoffs / scale
+    target: np.ndarray | None = None    # l1, l2: q
+    scale: float = 1.0
+
+
+def _objective(game: NormalFormGame, objective: str, weights: np.ndarray | None,
+               target: np.ndarray | Sequence | None) -> _Objective:
+    if objective in LINEAR_OBJECTIVES:
+        w = linear_weights(game, objective, weights)
+        scale = scale_of(w)
+        return _Objective(objective, weights=w / scale, scale=scale)
+    if objective == "egalitarian":
+        pay = game.payoffs.reshape(game.num_players, -1)
+        scale = scale_of(pay)
+        return _Objective(objective, payoffs=pay / scale, scale=scale)
+    if objective in ("l1", "l2"):
+        return _Objective(objective, target=target_vector(game, target))
+    return _Objective(objective)
 
 
 @dataclass(frozen=True)
@@ -94,13 +150,21 @@ class EquilibriumResult:
     def welfare(self) -> float:
         return float(self.values.sum())
 
-    def support(self, tol: float = 1e-9) -> list[tuple[tuple[int, ...], float]]:
+    def support(self, tol: float = SUPPORT_TOL) -> list[tuple[tuple[int, ...], float]]:
         """Joint actions with probability > tol, most likely first."""
         flat = self.distribution.ravel()
         order = np.argsort(-flat, kind="stable")
         keep = order[flat[order] > tol]
         shape = self.distribution.shape
         return [(tuple(int(x) for x in np.unravel_index(k, shape)), float(flat[k])) for k in keep]
+
+
+def _row_players(game: NormalFormGame, concept: str,
+                 cons: IncentiveConstraints | None) -> np.ndarray:
+    """The deviating player of every incentive row (CCE rows: by player, then a')."""
+    if cons is not None:
+        return cons.player
+    return np.repeat(np.arange(game.num_players), game.num_actions)
 
 
 def _split_duals(game: NormalFormGame, concept: str, lam: np.ndarray,
@@ -118,24 +182,18 @@ def _split_duals(game: NormalFormGame, concept: str, lam: np.ndarray,
     return tuple(out)
 
 
-def _solve_cce_dual(game: NormalFormGame, w: np.ndarray,
+def _solve_cce_dual(rows_game: NormalFormGame, w: np.ndarray,
                     options: dict[str, object]) -> tuple[np.ndarray, float, np.ndarray, str, float]:
     """max w·μ over the CCE polytope through its LP dual, solved explicitly by simplex.
 
-    Dual: min v s.t. Σ_r λ_r A[r, a] + v >= w(a) for every joint action a, λ >= 0, v free. With
-    few dense CCE rows (many players, few actions) this LP has k + 1 columns and HiGHS's simplex
-    solves it 2-4x faster than the primal (benchmarks/ce_lp.py). μ is read off the row duals, and
-    the dual's own solution (λ, v) gives the multipliers of the primal's rows.
+    Dual: min v s.t. Σ_r λ_r G[r, a] + v >= w(a) for every joint action a, λ >= 0, v free, with G
+    the CCE rows (:func:`ce.polytope.cce_gain_matrix`). With few dense CCE rows (many players, few
+    actions) this LP has k + 1 columns and HiGHS's simplex solves it 2-4x faster than the primal
+    (benchmarks/ce_lp.py). μ is read off the row duals, and the dual's own solution (λ, v) gives
+    the multipliers of the primal's rows.
     """
-    n, k = game.num_joint_actions, sum(game.num_actions)
-    dense = np.empty((n, k + 1))                 # [Aᵀ | 1], built directly in dense form
-    col = 0
-    for i, m in enumerate(game.num_actions):     # A[(i, a'), a] = u_i(a', a_-i) - u_i(a)
-        u = game.payoffs[i]
-        dev = np.expand_dims(np.moveaxis(u, i, -1), i)          # u_i(a', a_-i), a' last
-        dense[:, col:col + m] = (dev - u[..., None]).reshape(n, m)
-        col += m
-    dense[:, k] = 1.0
+    n, k = rows_game.num_joint_actions, sum(rows_game.num_actions)
+    dense = np.hstack([cce_gain_matrix(rows_game).T, np.ones((n, 1))])     # [Gᵀ | 1]
     indptr = np.arange(n + 1, dtype=np.int64) * (k + 1)
     indices = np.tile(np.arange(k + 1, dtype=np.int32), n)
     sol = solve_highs(np.append(np.zeros(k), 1.0), np.append(np.zeros(k), -INF), np.full(k + 1, INF),
@@ -145,16 +203,19 @@ def _solve_cce_dual(game: NormalFormGame, w: np.ndarray,
     return mu, sol.objective, sol.x, sol.status, sol.run_seconds
 
 
-def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints | None, objective: str,
-              weights: np.ndarray | None, target: np.ndarray | Sequence | None,
+def _solve_lp(rows_game: NormalFormGame, cons: IncentiveConstraints | None, obj: _Objective,
               options: dict[str, object] | None) -> tuple[np.ndarray, float, np.ndarray, str, float]:
-    """``cons=None`` selects the lifted CCE rows (see :func:`ce.lp_rows.lifted_cce_rows`)."""
-    n = game.num_joint_actions
-    k = sum(game.num_actions) if cons is None else cons.num_rows
+    """``cons=None`` selects the lifted CCE rows (see :func:`ce.lp_rows.lifted_cce_rows`).
+
+    Returns μ, the optimum in scaled units (maximised quantities positive), the multipliers of
+    the incentive rows and of Σμ = 1 (scaled units), the status and HiGHS's run time.
+    """
+    n = rows_game.num_joint_actions
+    k = sum(rows_game.num_actions) if cons is None else cons.num_rows
     rows = Rows()
     defs: list[tuple[np.ndarray, np.ndarray]] = []
     if cons is None:
-        n_aux, defs = lifted_cce_rows(game, rows)
+        n_aux, defs = lifted_cce_rows(rows_game, rows)
     else:
         n_aux = 0
         rows.csr(cons.indptr, cons.indices, cons.data, -INF, 0.0)
@@ -166,17 +227,16 @@ def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints | None, objective
     col_hi = np.full(ncol, INF)
     cost = np.zeros(ncol)
     sign = -1.0  # objective_value = sign * (HiGHS minimum)
-    if objective in ("welfare", "linear", "feasibility"):
-        cost[:n] = -linear_weights(game, objective, weights)
-        sign = 0.0 if objective == "feasibility" else sign
-    elif objective == "egalitarian":                                     # max t, E u_i(μ) >= t
+    if obj.weights is not None:                                          # welfare, linear, feasibility
+        cost[:n] = -obj.weights
+    elif obj.payoffs is not None:                                        # max t, E u_i(μ) >= t
         cost = np.append(cost, -1.0)
         col_lo, col_hi = np.append(col_lo, -INF), np.append(col_hi, INF)
-        pay = game.payoffs.reshape(game.num_players, n)
-        idx = np.broadcast_to(np.append(np.arange(n), ncol), (game.num_players, n + 1))
-        rows.dense(idx, np.hstack([pay, -np.ones((game.num_players, 1))]), 0.0, INF)
-    elif objective == "l1":                                              # min Σ d, |μ - q| <= d
-        q = target_vector(game, target)
+        players = obj.payoffs.shape[0]
+        idx = np.broadcast_to(np.append(np.arange(n), ncol), (players, n + 1))
+        rows.dense(idx, np.hstack([obj.payoffs, -np.ones((players, 1))]), 0.0, INF)
+    elif obj.name == "l1":                                               # min Σ d, |μ - q| <= d
+        q = obj.target
         cost = np.concatenate([cost, np.ones(n)])
         col_lo, col_hi = np.concatenate([col_lo, np.zeros(n)]), np.concatenate([col_hi, np.full(n, INF)])
         pairs = np.stack([np.arange(n), ncol + np.arange(n)], axis=1)
@@ -184,17 +244,16 @@ def _solve_lp(game: NormalFormGame, cons: IncentiveConstraints | None, objective
         rows.dense(pairs, np.array([[1.0, 1.0]]), q, INF)             # μ_a + d_a >= q_a
         sign = 1.0
     else:
-        raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
+        raise ConfigError(f"unknown objective {obj.name!r}; choose from {OBJECTIVES}")
     indptr, indices, data, row_lo, row_hi = rows.build()
     sol = solve_highs(cost, col_lo, col_hi, row_lo, row_hi, indptr, indices, data,
                       options=options)
-    value = sign * sol.objective
+    value = 0.0 if obj.name == "feasibility" else sign * sol.objective
     lam = -sol.row_dual[: k + 1]  # λ >= 0 for "<=" rows of a minimisation
     return sol.x[:n], value, lam, sol.status, sol.run_seconds
 
 
-def _solve_conic(game: NormalFormGame, cons: IncentiveConstraints, objective: str,
-                 target: np.ndarray | Sequence | None
+def _solve_conic(cons: IncentiveConstraints, obj: _Objective
                  ) -> tuple[np.ndarray, float, np.ndarray, str, float]:
     """``entropy`` (exponential cone) and ``l2`` (second-order cone) with cvxpy + Clarabel.
 
@@ -203,34 +262,39 @@ def _solve_conic(game: NormalFormGame, cons: IncentiveConstraints, objective: st
     """
     import cvxpy as cp
 
-    n = game.num_joint_actions
+    n = cons.num_joint
     x = cp.Variable(n, nonneg=True)
     incent = cons.matrix() @ x <= 0
     norm = cp.sum(x) == 1
-    if objective == "entropy":
+    if obj.name == "entropy":
         goal = cp.Maximize(cp.sum(cp.entr(x)))
     else:
-        q = target_vector(game, target)
-        goal = cp.Minimize(0.5 * cp.sum_squares(x - q))
+        goal = cp.Minimize(0.5 * cp.sum_squares(x - obj.target))
     prob = cp.Problem(goal, [incent, norm])
     t0 = time.perf_counter()
-    try:
-        prob.solve(solver=cp.CLARABEL, **CLARABEL_TOLERANCES)
-    except cp.error.SolverError as exc:
-        raise SolverError(f"Clarabel failed on the {objective} problem: {exc}") from None
+    for loosen in CLARABEL_RETRY_FACTORS:  # tighter than Clarabel can reach: retry looser
+        tols = {k: v * loosen for k, v in CLARABEL_TOLERANCES.items()}
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                prob.solve(solver=cp.CLARABEL, **tols)
+        except cp.error.SolverError as exc:
+            raise SolverError(f"Clarabel failed on the {obj.name} problem: {exc}") from None
+        if prob.status != cp.OPTIMAL_INACCURATE:
+            break
     run = time.perf_counter() - t0
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        raise SolverError(f"{objective} problem status {prob.status!r}", status=prob.status)
+        raise SolverError(f"{obj.name} problem status {prob.status!r}", status=prob.status)
     if prob.status == cp.OPTIMAL_INACCURATE:
         warnings.warn("Clarabel: optimal_inaccurate", SolverWarning, stacklevel=3)
     mu = np.clip(np.asarray(x.value).ravel(), 0.0, None)
     mu /= mu.sum()  # interior-point output: clip round-off below 0; the gap below certifies it
     lam = np.append(np.asarray(incent.dual_value).ravel(), -float(norm.dual_value))
-    if objective == "entropy":
+    if obj.name == "entropy":
         value = float(-(mu[mu > 0] * np.log(mu[mu > 0])).sum())
     else:
-        mu = _polish_projection(cons.matrix(), q, mu)
-        value = 0.5 * float(((mu - q) ** 2).sum())
+        mu = _polish_projection(cons.matrix(), obj.target, mu)
+        value = 0.5 * float(((mu - obj.target) ** 2).sum())
     return mu, value, lam, str(prob.status), run
 
 
@@ -239,13 +303,14 @@ def _polish_projection(a: sp.csr_array, q: np.ndarray, mu: np.ndarray) -> np.nda
 
     Guess the face (entries of μ above a threshold are free, rows within it of binding are
     tight), solve the equality-constrained least squares there exactly (KKT system, lstsq), and
-    keep the result only if it is feasible to 1e-12 and no farther from q than μ. By strict
-    convexity a feasible point at least as close as a near-optimal one is at least as near the
-    optimum, so polishing can only help.
+    keep the result only if it is feasible to POLISH_FEASIBILITY and no farther from q than μ. By
+    strict convexity a feasible point at least as close as a near-optimal one is at least as near
+    the optimum, so polishing can only help.
     """
     best, best_obj = mu, float(((mu - q) ** 2).sum())
     rows = a @ mu
-    for tol in (1e-9, 1e-7, 1e-5):
+    tiny = POLISH_FEASIBILITY
+    for tol in POLISH_THRESHOLDS:
         free = mu > tol
         tight = rows > -tol
         c = np.vstack([a[tight][:, free].toarray(), np.ones((1, int(free.sum())))])
@@ -255,7 +320,7 @@ def _polish_projection(a: sp.csr_array, q: np.ndarray, mu: np.ndarray) -> np.nda
         x = np.zeros_like(mu)
         x[free] = q[free] - c.T @ nu
         obj = float(((x - q) ** 2).sum())
-        if (x.min() >= -1e-12 and (a @ x).max(initial=0.0) <= 1e-12 and abs(x.sum() - 1) <= 1e-12
+        if (x.min() >= -tiny and (a @ x).max(initial=0.0) <= tiny and abs(x.sum() - 1) <= tiny
                 and obj <= best_obj):
             best, best_obj = np.clip(x, 0.0, None), obj
     return best
@@ -269,38 +334,50 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
     ``target`` (l1/l2; default uniform) is a joint distribution; ``weights`` (linear) has the
     joint-action shape; ``options`` are passed to HiGHS for the LP objectives (e.g.
     ``{"solver": "ipm"}``) and ignored by the conic ones (entropy, l2).
+
+    Scale: the incentive rows are built from each player's payoffs normalised to the unit
+    interval (the polytopes do not change), objective coefficients are divided by their largest
+    magnitude, and the multipliers are mapped back to the original units; the returned μ is
+    certified by its closed-form gap in the original payoffs, and a :class:`SolverWarning` is
+    issued when that gap exceeds GAP_WARN relative to a player's payoff range.
     """
     if objective not in OBJECTIVES:
-        raise DistributionError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
+        raise ConfigError(f"unknown objective {objective!r}; choose from {OBJECTIVES}")
     if concept not in HIGHS_DEFAULTS:
-        raise DistributionError(f"concept must be 'ce' or 'cce', got {concept!r}")
+        raise ConfigError(f"concept must be 'ce' or 'cce', got {concept!r}")
     t0 = time.perf_counter()
+    obj = _objective(game, objective, weights, target)
+    rows_game, ranges = normalised_payoffs(game)
     opts = {**HIGHS_DEFAULTS[concept], **(options or {})}
+    scale = obj.scale
     if objective in ("entropy", "l2"):
-        cons = incentive_constraints(game, concept)
-        flat, value, lam, status, run = _solve_conic(game, cons, objective, target)
+        cons = incentive_constraints(rows_game, concept)
+        flat, value, lam, status, run = _solve_conic(cons, obj)
     elif concept == "cce" and max(game.num_actions) >= LIFT_CCE_MIN_ACTIONS:
         cons = None  # many actions: sparse lifted rows
-        flat, value, lam, status, run = _solve_lp(game, None, objective, weights, target, opts)
-    elif concept == "cce" and objective in ("welfare", "linear", "feasibility"):
+        flat, value, lam, status, run = _solve_lp(rows_game, None, obj, opts)
+    elif concept == "cce" and objective in LINEAR_OBJECTIVES:
         cons = None  # few dense rows: the explicit dual
-        flat, value, lam, status, run = _solve_cce_dual(
-            game, linear_weights(game, objective, weights), opts)
+        assert obj.weights is not None
+        flat, value, lam, status, run = _solve_cce_dual(rows_game, obj.weights, opts)
+        value = 0.0 if objective == "feasibility" else value
     else:
-        cons = incentive_constraints(game, concept)
-        if concept == "ce" and 50 * cons.num_rows <= game.num_joint_actions and "solver" not in (
-                options or {}):
-            opts["solver"] = "ipm"  # few dense rows (many players): 6x5 CE 0.41 s vs 0.71 s
-        flat, value, lam, status, run = _solve_lp(game, cons, objective, weights, target, opts)
+        cons = incentive_constraints(rows_game, concept)
+        if (concept == "ce" and IPM_MIN_JOINT_PER_ROW * cons.num_rows <= game.num_joint_actions
+                and "solver" not in (options or {})):
+            opts["solver"] = "ipm"
+        flat, value, lam, status, run = _solve_lp(rows_game, cons, obj, opts)
     build = time.perf_counter() - t0 - run
     mu = flat.reshape(game.num_actions)
     gap = (ce_gap if concept == "ce" else cce_gap)(game, mu, atol=1e-6)
-    if gap.epsilon > GAP_WARN:
-        warnings.warn(f"solver returned an {gap.epsilon:.3g}-{concept.upper()}, not an exact one",
-                      SolverWarning, stacklevel=2)
-    duals = _split_duals(game, concept, lam[:-1], cons)
-    return EquilibriumResult(game, concept, objective, mu, game.expected_payoffs(mu), value, gap,
-                             duals, float(lam[-1]), status, build, run)
+    if gap.relative_epsilon is not None and gap.relative_epsilon > GAP_WARN:
+        warnings.warn(f"solver returned an {gap.epsilon:.3g}-{concept.upper()} ({gap.relative_epsilon:.3g} "
+                      "of a player's payoff range), not an exact one", SolverWarning, stacklevel=2)
+    # back to the original units: row (i, ·) was divided by range_i, the objective by `scale`
+    incentive = lam[:-1] * scale / ranges[_row_players(game, concept, cons)]
+    duals = _split_duals(game, concept, incentive, cons)
+    return EquilibriumResult(game, concept, objective, mu, game.expected_payoffs(mu), value * scale,
+                             gap, duals, float(lam[-1]) * scale, status, build, run)
 
 
 def solve_ce(game: NormalFormGame, objective: str = "welfare", **kwargs: object) -> EquilibriumResult:

@@ -2,7 +2,8 @@
 
 :class:`Rows` accumulates ``lo <= A x <= hi`` blocks without per-row Python work;
 :func:`lifted_cce_rows` writes the CCE incentive rows in a sparse lifted form;
-:func:`linear_weights` and :func:`target_vector` turn objective arguments into flat vectors.
+:func:`linear_weights` and :func:`target_vector` turn objective arguments into flat vectors;
+:func:`normalised_payoffs` and :func:`scale_of` make the LPs independent of the payoff scale.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from ce.distributions import as_joint
-from ce.errors import DistributionError
+from ce.errors import ConfigError
 from ce.highs_backend import INF
+from ce.polytope import player_blocks
 from games.normal_form.game import NormalFormGame
 
-__all__ = ["Rows", "lifted_cce_rows", "linear_weights", "target_vector"]
+__all__ = ["Rows", "lifted_cce_rows", "linear_weights", "normalised_payoffs", "scale_of",
+           "target_vector"]
 
 
 class Rows:
@@ -76,9 +79,8 @@ def lifted_cce_rows(game: NormalFormGame, rows: Rows
     defs: list[tuple[np.ndarray, np.ndarray]] = []
     for i in range(game.num_players):
         m = game.num_actions[i]
-        u = np.moveaxis(game.payoffs[i], i, 0).reshape(m, -1)
+        u, cols = player_blocks(game, i)
         width = u.shape[1]
-        cols = np.moveaxis(np.arange(n).reshape(game.num_actions), i, 0).reshape(m, -1)
         marg = col + np.arange(width)
         value_col = col + width
         rows.dense(np.hstack([np.broadcast_to(marg, (m, width)), np.full((m, 1), value_col)]),
@@ -98,14 +100,40 @@ def linear_weights(game: NormalFormGame, objective: str, weights: np.ndarray | N
     if objective == "welfare":
         return game.welfare.ravel()
     if weights is None:
-        raise DistributionError("objective 'linear' needs weights of the joint-action shape")
-    w = np.asarray(weights, dtype=float)
+        raise ConfigError("objective 'linear' needs weights of the joint-action shape")
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"weights must be numbers of shape {game.num_actions}") from None
     if w.shape != game.num_actions or not np.all(np.isfinite(w)):
-        raise DistributionError(f"weights need finite entries of shape {game.num_actions}")
+        raise ConfigError(f"weights need finite entries of shape {game.num_actions}")
     return w.ravel()
 
 
 def target_vector(game: NormalFormGame, target: np.ndarray | Sequence | None) -> np.ndarray:
+    """The flat target q of the l1/l2 objectives (default: uniform), validated as a joint μ."""
     if target is None:
         return np.full(game.num_joint_actions, 1.0 / game.num_joint_actions)
     return as_joint(game, target).ravel()
+
+
+def normalised_payoffs(game: NormalFormGame) -> tuple[NormalFormGame, np.ndarray]:
+    """``game`` with u_i' = (u_i - min u_i) / range_i per player, and the ranges.
+
+    The CE and CCE polytopes are invariant under positive affine maps of each player's payoffs, so
+    the incentive rows are built from u' (entries in [0, 1] whatever the payoff scale); a player
+    with constant payoffs keeps range 1 (its rows are all zero either way).
+    """
+    flat = game.payoffs.reshape(game.num_players, -1)
+    lo = flat.min(axis=1)
+    ranges = flat.max(axis=1) - lo
+    ranges = np.where(ranges > 0, ranges, 1.0)
+    shape = (game.num_players,) + (1,) * len(game.num_actions)
+    scaled = (game.payoffs - lo.reshape(shape)) / ranges.reshape(shape)
+    return game.with_payoffs(scaled), ranges
+
+
+def scale_of(values: np.ndarray) -> float:
+    """max |values| (1 if all are 0): the common factor that objective coefficients are divided by."""
+    top = float(np.abs(values).max(initial=0.0))
+    return top if top > 0 else 1.0

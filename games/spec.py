@@ -2,7 +2,10 @@
 
 A name is ``name`` or ``name(key=value, ...)`` in OpenSpiel's style (``penalty(k=-50)``,
 ``dec_tiger(horizon=4)``, ``predator-prey(penalty=-0.5)``); names may contain letters, digits,
-``_``, ``-`` and ``.``. Values are read as ``true``/``false``, integers, floats, or else strings,
+``_``, ``-`` and ``.``. A name that wraps a python object takes it as one leading positional
+``package.module:attribute`` token (``pettingzoo(mpe2.simple_spread_v3:parallel_env, N=3)``,
+:func:`parse_call`); :func:`parse_spec` accepts no positional token.
+Values are read as ``true``/``false``, integers, floats, or else strings,
 and then checked against the type of the factory's default (:class:`CatalogEntry`). Unknown names
 raise :class:`~games.errors.GameNotFoundError` listing the closest known ones.
 """
@@ -18,7 +21,7 @@ from typing import Any, TypeVar
 
 from games.errors import GameError, GameNotFoundError
 
-__all__ = ["CatalogEntry", "coerce_params", "parse_spec", "registrar", "unknown_name_error"]
+__all__ = ["CatalogEntry", "coerce_params", "parse_call", "parse_spec", "registrar", "unknown_name_error"]
 
 _SPEC = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
@@ -35,19 +38,36 @@ def _parse_value(text: str) -> object:
     return text.strip()
 
 
-def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
-    """Split ``"penalty(k=-50)"`` into ``("penalty", {"k": -50})``; typed error if malformed."""
+_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def parse_call(spec: str) -> tuple[str, str | None, dict[str, object]]:
+    """Split ``"name(pkg.mod:attr, k=v, ...)"`` into ``(name, "pkg.mod:attr", {k: v})``; the
+    ``module:attribute`` token is optional (None when absent) and only first. Typed error if malformed."""
     m = _SPEC.match(spec)
     if m is None:
         raise GameError(f"cannot parse game specification {spec!r}; expected name or name(k=v,...)")
     name, body = m.group(1), m.group(2)
     params: dict[str, object] = {}
+    target: str | None = None
     if body and body.strip():
-        for item in body.split(","):
+        for pos, item in enumerate(body.split(",")):
             key, sep, value = item.partition("=")
+            if not sep and pos == 0 and _TARGET.match(item.strip()):
+                target = item.strip()
+                continue
             if not sep or not key.strip():
-                raise GameError(f"parameter {item.strip()!r} in {spec!r} is not of the form key=value")
+                raise GameError(f"parameter {item.strip()!r} in {spec!r} is not of the form key=value"
+                                + ("" if pos else " (or a leading package.module:factory)"))
             params[key.strip()] = _parse_value(value)
+    return name, target, params
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
+    """Split ``"penalty(k=-50)"`` into ``("penalty", {"k": -50})``; typed error if malformed."""
+    name, target, params = parse_call(spec)
+    if target is not None:
+        raise GameError(f"{name!r} takes no positional {target!r}; parameters are key=value")
     return name, params
 
 

@@ -48,9 +48,9 @@ OUTCOMES = (11.0, 7.0, 6.0, 5.0)
 "other". Only 11 and 7 are NE: softmax gradient ascent lingers for thousands of steps near the
 non-equilibrium vertex (a2, b3) (the escaping action's probability, hence its gradient, is tiny)."""
 OUTCOME_TOL = 0.1
-INDEPENDENT = IndependentConfig(learning_rate=0.5, iterations=3000, tol=1e-10)
+INDEPENDENT = IndependentConfig(lr=0.5, iterations=3000, tol=1e-10)
 MAGPO = MagpoConfig(eta=1.0, projection="reverse", iterations=30)
-AGENTMIXER = AgentMixerConfig(iterations=3000, learning_rate=0.1)
+AGENTMIXER = AgentMixerConfig(iterations=3000, lr=0.1)
 LEARNERS = ("independent", "agentmixer", "magpo")
 
 
@@ -220,8 +220,8 @@ def _basin_check(data: dict[str, object]) -> Check:
         measured=measured,
         expected="fractions sum to 1 per learner; independent learners reach 11 from < 0.5 of starts",
         detail=(f"product grid of full-support starts (1/6 resolution per simplex); independent: "
-                f"lr {INDEPENDENT.learning_rate:g}, {INDEPENDENT.iterations} exact gradient steps; "
-                f"AgentMixer: Adam lr {AGENTMIXER.learning_rate:g}, {AGENTMIXER.iterations} exact "
+                f"lr {INDEPENDENT.lr:g}, {INDEPENDENT.iterations} exact gradient steps; "
+                f"AgentMixer: Adam lr {AGENTMIXER.lr:g}, {AGENTMIXER.iterations} exact "
                 f"steps, K = 1, value of the executed mode; MAGPO: reverse projection, eta "
                 f"{MAGPO.eta:g}, {MAGPO.iterations} iterations; outcome = final value within "
                 f"{OUTCOME_TOL:g} of 11 / 7 / 6 / 5 (6 and 5 are not NE: slow plateaus)"),

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from games.dec_pomdp.catalog import bridge_crossing, dec_tiger
+from games.dec_pomdp.catalog import bridge_crossing, bridge_crossing_observed, dec_tiger
 from games.dec_pomdp.policies import StochasticPolicy
 from games.normal_form.catalog import climbing, random_game
 from games.normal_form.game import NormalFormGame
 from learners.exact import MagpoConfig, run_magpo
 from learners.exact.magpo_dec import MagpoDecConfig, run_magpo_dec
 from verification.result import Check, ClaimResult
-from verification.theorem1 import observed_bridge_crossing
 
 __all__ = ["FORWARD_COUNTEREXAMPLE_ETA", "forward_counterexample", "run"]
 
@@ -114,7 +113,7 @@ DEC_NO_TRUST = MagpoDecConfig(iterations=15, eta=1.0)
 def _dec_trust_check(starts: int) -> Check:
     min_step, min_surrogate, runs = np.inf, np.inf, 0
     finals = []
-    for model in (bridge_crossing(), observed_bridge_crossing(), dec_tiger(horizon=2)):
+    for model in (bridge_crossing(), bridge_crossing_observed(), dec_tiger(horizon=2)):
         h = int(model.horizon)
         for seed in range(starts):
             init = (StochasticPolicy.random(model.num_actions, model.num_observations, h, seed)

@@ -75,8 +75,9 @@ def _check(reps: int, confidence: float) -> None:
         raise ConfigError(f"need reps >= 1 and confidence in (0, 1), got {reps}, {confidence}")
 
 
-def _resample(tasks: tuple[np.ndarray, ...], rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    return tuple(t[rng.integers(0, t.size, size=t.size)] for t in tasks)
+def _indices(tasks: tuple[np.ndarray, ...], reps: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """For each task, ``reps`` resamples of its run indices with replacement: (reps, runs_j)."""
+    return [rng.integers(0, t.size, size=(reps, t.size)) for t in tasks]
 
 
 def stratified_bootstrap_ci(scores: ScoresLike, statistic: Callable[[np.ndarray], float] = iqm, *,
@@ -84,25 +85,37 @@ def stratified_bootstrap_ci(scores: ScoresLike, statistic: Callable[[np.ndarray]
                             seed: int = 0) -> tuple[float, float, float]:
     """(point estimate, lower, upper): percentile interval of ``statistic`` over ``reps`` resamples
     of the runs within each task (seeded, so tables are reproducible). ``statistic`` receives a
-    ``(runs, tasks)`` array when every task has as many runs, else the :class:`TaskScores`."""
+    ``(runs, tasks)`` array when every task has as many runs, else the :class:`TaskScores`; the
+    IQM (the default) is computed for all resamples at once."""
     ts = TaskScores.of(scores)
     _check(reps, confidence)
-    rng = np.random.default_rng(seed)
-    square = len({t.size for t in ts.tasks}) == 1
+    idx = _indices(ts.tasks, reps, np.random.default_rng(seed))
+    if statistic is iqm:
+        pooled = np.concatenate([t[i] for t, i in zip(ts.tasks, idx, strict=True)], axis=1)
+        stats = trim_mean(pooled, 0.25, axis=1)
+    else:
+        square = len({t.size for t in ts.tasks}) == 1
 
-    def as_input(tasks: tuple[np.ndarray, ...]) -> np.ndarray | TaskScores:
-        return np.column_stack(tasks) if square else TaskScores(tasks)
+        def as_input(tasks: tuple[np.ndarray, ...]) -> np.ndarray | TaskScores:
+            return np.column_stack(tasks) if square else TaskScores(tasks)
 
-    stats = np.array([statistic(as_input(_resample(ts.tasks, rng))) for _ in range(reps)])  # type: ignore[arg-type]
+        stats = np.array([statistic(as_input(tuple(t[i[r]] for t, i in zip(ts.tasks, idx, strict=True))))
+                          for r in range(reps)])  # type: ignore[arg-type]
+        return _interval(float(statistic(as_input(ts.tasks))), stats, confidence)  # type: ignore[arg-type]
+    return _interval(float(statistic(ts)), stats, confidence)
+
+
+def _interval(point: float, stats: np.ndarray, confidence: float) -> tuple[float, float, float]:
     alpha = (1.0 - confidence) / 2
     lo, hi = np.quantile(stats, [alpha, 1.0 - alpha])
-    return float(statistic(as_input(ts.tasks))), float(lo), float(hi)  # type: ignore[arg-type]
+    return point, float(lo), float(hi)
 
 
-def _poi(x: tuple[np.ndarray, ...], y: tuple[np.ndarray, ...]) -> float:
-    per_task = [float(((a[:, None] > b[None, :]) + 0.5 * (a[:, None] == b[None, :])).mean())
-                for a, b in zip(x, y, strict=True)]
-    return float(np.mean(per_task))
+def _poi(x: Sequence[np.ndarray], y: Sequence[np.ndarray]) -> np.ndarray:
+    """P(X > Y) for stacked resamples: each task's arrays are (..., runs); returns shape (...)."""
+    per_task = [((a[..., :, None] > b[..., None, :]) + 0.5 * (a[..., :, None] == b[..., None, :]))
+                .mean(axis=(-2, -1)) for a, b in zip(x, y, strict=True)]
+    return np.mean(per_task, axis=0)
 
 
 def probability_of_improvement(x: ScoresLike, y: ScoresLike) -> float:
@@ -112,7 +125,7 @@ def probability_of_improvement(x: ScoresLike, y: ScoresLike) -> float:
     xs, ys = TaskScores.of(x), TaskScores.of(y)
     if len(xs.tasks) != len(ys.tasks):
         raise GameError(f"X has {len(xs.tasks)} tasks but Y has {len(ys.tasks)}")
-    return _poi(xs.tasks, ys.tasks)
+    return float(_poi(xs.tasks, ys.tasks))
 
 
 def probability_of_improvement_ci(x: ScoresLike, y: ScoresLike, *, reps: int = 2000,
@@ -123,10 +136,10 @@ def probability_of_improvement_ci(x: ScoresLike, y: ScoresLike, *, reps: int = 2
     point = probability_of_improvement(xs, ys)
     _check(reps, confidence)
     rng = np.random.default_rng(seed)
-    stats = np.array([_poi(_resample(xs.tasks, rng), _resample(ys.tasks, rng)) for _ in range(reps)])
-    alpha = (1.0 - confidence) / 2
-    lo, hi = np.quantile(stats, [alpha, 1.0 - alpha])
-    return point, float(lo), float(hi)
+    ix, iy = _indices(xs.tasks, reps, rng), _indices(ys.tasks, reps, rng)
+    stats = _poi([t[i] for t, i in zip(xs.tasks, ix, strict=True)],
+                 [t[i] for t, i in zip(ys.tasks, iy, strict=True)])
+    return _interval(point, stats, confidence)
 
 
 def performance_profile(scores: ScoresLike, taus: Sequence[float] | np.ndarray) -> np.ndarray:

@@ -31,18 +31,16 @@ decentralized optimum −3 (staggering), with a positive identifiability KL.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from ce.planning import solve_mmdp, solve_optimal
-from games.dec_pomdp.catalog import bridge_crossing
+from games.dec_pomdp.catalog import bridge_crossing, bridge_crossing_observed
 from games.dec_pomdp.model import DecPOMDP
 from games.normal_form.catalog import climbing
 from learners.exact import distillation, uniform_optimal_joint_policy
 from verification.result import Check, ClaimResult
 
-__all__ = ["IDENTIFIABLE_TOL", "observed_bridge_crossing", "run"]
+__all__ = ["IDENTIFIABLE_TOL", "run"]
 
 IDENTIFIABLE_TOL = 1e-6
 """|V(distilled) − V*| allowed on identifiable instances (the issue's tolerance)."""
@@ -52,25 +50,6 @@ KL_ZERO = 1e-9
 
 ITERATIONS = 5
 """Distillation iterations (both instances reach their fixed point after one)."""
-
-
-def observed_bridge_crossing() -> DecPOMDP:
-    """Bridge crossing in which every agent observes the full state (both physiques).
-
-    Same states, transitions and rewards as :func:`games.dec_pomdp.catalog.bridge_crossing`; each
-    agent has four observations ``small-small`` .. ``big-big``, the end state's name (uniform
-    noise after the briefing, which is never an end state).
-    """
-    base = bridge_crossing()
-    s_count, ja = base.num_states, base.num_joint_actions
-    k = s_count - 1  # the four physique states
-    obs = np.zeros((ja, s_count, k * k))
-    obs[:, 0, :] = 1.0 / (k * k)
-    for s in range(1, s_count):
-        obs[:, s, (s - 1) * k + (s - 1)] = 1.0  # both agents see state s
-    names = base.state_names[1:]
-    return dataclasses.replace(base, observation=obs, num_observations=(k, k),
-                               observation_names=(names, names), name="bridge_crossing_observed")
 
 
 def _deterministic_optimum(model: DecPOMDP, horizon: int) -> tuple[np.ndarray, float]:
@@ -117,7 +96,7 @@ def _bridge_failure_check() -> Check:
 def run() -> ClaimResult:
     """Theorem 1's checks: two identifiable instances, then the bridge-crossing failure."""
     checks = (
-        _identifiable_check("bridge_crossing_observed", observed_bridge_crossing(), 2),
+        _identifiable_check("bridge_crossing_observed", bridge_crossing_observed(), 2),
         _identifiable_check("climbing", DecPOMDP.from_normal_form(climbing()), 1),
         _bridge_failure_check(),
     )

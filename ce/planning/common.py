@@ -6,16 +6,12 @@
   propagation of the occupancy over (state, joint observation history), batched over policies;
 * :func:`solve_mmdp` / :func:`qmdp_values` — backward induction for the underlying fully observable
   multiagent MDP (Boutilier, TARK 1996), whose optimum upper-bounds every decentralized policy;
-* :class:`BeliefTable` — the joint beliefs reachable from b0 under any joint actions, with the
-  Q_POMDP and Q_BG upper bounds of Oliehoek, Spaan & Vlassis, "Optimal and approximate Q-value
-  functions for decentralized POMDPs", JAIR 32 (2008), used as admissible A* heuristics.
 
 Horizons count decision steps; values are E[Σ_{t<H} γ^t R(s_t, a_t)].
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -29,7 +25,6 @@ from games.dec_pomdp.policies import DeterministicPolicy
 from games.errors import GameError
 
 __all__ = [
-    "BeliefTable",
     "PlanResult",
     "evaluate_deterministic",
     "qmdp_values",
@@ -183,96 +178,3 @@ def solve_mmdp(model: DecPOMDP, horizon: int | None = None, discount: float | No
     return PlanResult(value=value, policy=pi, method="mmdp-backward-induction", horizon=horizon,
                       seconds=time.perf_counter() - start, optimal=True, upper_bound=value,
                       stats={"states": model.num_states, "joint_actions": model.num_joint_actions})
-
-
-# ----------------------------------------------------------------------------- belief table
-def _dedup(rows: np.ndarray, decimals: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """Unique rows (up to ``decimals``) and the inverse map."""
-    key = np.round(rows, decimals)
-    _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    return rows[first], inv.reshape(-1)
-
-
-def solve_bg_batch(m: np.ndarray) -> np.ndarray:
-    """Optimal values of a batch of 2-agent Bayesian games (enumerate one agent, best-respond other).
-
-    ``m`` has shape (K, n0, n1, A0, A1): payoff of joint type (θ0, θ1) and joint action. The agent
-    with fewer policies is enumerated.
-    """
-    k, n0, n1, a0, a1 = m.shape
-    if a1 ** n1 < a0 ** n0:
-        m = m.transpose(0, 2, 1, 4, 3)
-        k, n0, n1, a0, a1 = m.shape
-    pols = np.array(list(itertools.product(range(a0), repeat=n0)), dtype=np.int64)  # (P, n0)
-    best = np.full(k, -np.inf)
-    mt = m.transpose(0, 1, 3, 2, 4)  # (K, n0, A0, n1, A1)
-    chunk = max(1, int(4e6 // max(1, pols.shape[0] * n1 * a1)))
-    for lo in range(0, k, chunk):
-        sub = mt[lo:lo + chunk]
-        w = np.zeros((sub.shape[0], pols.shape[0], n1, a1))
-        for th in range(n0):
-            w += sub[:, th, pols[:, th]]
-        best[lo:lo + chunk] = w.max(axis=3).sum(axis=2).max(axis=1)
-    return best
-
-
-@dataclass
-class BeliefTable:
-    """Joint beliefs reachable from b0 and heuristic values Q^t(b, ja), stages 0..len(beliefs)-1.
-
-    ``succ[t][k, ja, jo]`` is the index at stage t+1 of the belief after (ja, jo) from belief k
-    (-1 where P(jo | b_k, ja) = 0); only stages t < len(beliefs) - 1 have successors. At the last
-    table stage c-1 the values are the exact immediate rewards if c = H, otherwise Q_MDP values
-    (still an upper bound); every earlier stage backs up the chosen heuristic.
-    """
-
-    beliefs: list[np.ndarray]
-    succ: list[np.ndarray]
-    q: list[np.ndarray]
-    kind: str
-
-    @classmethod
-    def build(cls, model: DecPOMDP, horizon: int, discount: float, kind: str, qmdp: np.ndarray,
-              limit: float = 3e7) -> BeliefTable:
-        s, ja_n, jo_n = model.num_states, model.num_joint_actions, model.num_joint_observations
-        beliefs = [model.initial[None, :].copy()]
-        succ: list[np.ndarray] = []
-        probs: list[np.ndarray] = []
-        # ----- forward: reachable beliefs, deduplicated
-        while len(beliefs) < horizon:
-            b = beliefs[-1]
-            if b.shape[0] * ja_n * jo_n * max(s, ja_n) > limit:
-                break
-            pred = np.einsum("ks,sat->kat", b, model.transition)            # (K, JA, S')
-            joint = pred[:, :, :, None] * model.observation[None]          # (K, JA, S', JO)
-            p = joint.sum(axis=2)                                          # (K, JA, JO)
-            nxt = joint.transpose(0, 1, 3, 2).reshape(-1, s)
-            pf = p.reshape(-1)
-            pos = pf > 0
-            uniq, inv = _dedup(nxt[pos] / pf[pos, None])
-            idx = np.full(pf.size, -1, dtype=np.int64)
-            idx[pos] = inv
-            succ.append(idx.reshape(p.shape))
-            probs.append(p)
-            beliefs.append(uniq)
-        c = len(beliefs)
-        # ----- backward: heuristic values
-        q: list[np.ndarray] = [np.empty(0)] * c
-        last = c - 1
-        q[last] = beliefs[last] @ (model.reward if last == horizon - 1 else qmdp[last])
-        n0 = model.num_actions[0] if model.num_agents == 2 else 0
-        for t in range(last - 1, -1, -1):
-            imm = beliefs[t] @ model.reward                                # (K, JA)
-            nq = q[t + 1]
-            idx = np.maximum(succ[t], 0)
-            p = probs[t]
-            if kind == "qpomdp":
-                fut = (p * nq.max(axis=1)[idx]).sum(axis=2)
-            else:  # qbg: one-step-delayed BG over the next joint observation
-                k = beliefs[t].shape[0]
-                pay = p[..., None] * nq[idx]                               # (K, JA, JO, JA')
-                o0, o1 = model.num_observations
-                pay = pay.reshape(k * ja_n, o0, o1, n0, ja_n // n0)
-                fut = solve_bg_batch(pay).reshape(k, ja_n)
-            q[t] = imm + discount * fut
-        return cls(beliefs=beliefs, succ=succ, q=q, kind=kind)

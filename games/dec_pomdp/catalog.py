@@ -19,6 +19,7 @@ Joint indices follow :class:`~games.dec_pomdp.model.DecPOMDP` (MADP order, last 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "DPOMDP_CATALOG",
     "DPOMDPEntry",
     "bridge_crossing",
+    "bridge_crossing_observed",
     "dec_tiger",
     "ice_with_pits",
     "make_dpomdp",
@@ -115,6 +117,32 @@ def bridge_crossing(congestion: float = 10.0) -> DecPOMDP:
         action_names=(("passage1", "passage2"),) * 2, observation_names=(names, names),
         agent_names=("agent0", "agent1"), name=label,
     )
+
+
+@_register("bridge_crossing_observed")
+def bridge_crossing_observed(congestion: float = 10.0) -> DecPOMDP:
+    """Bridge crossing with every agent observing both physiques: the identifiable variant.
+
+    Derived here from :func:`bridge_crossing` (AgentMixer, Li et al. AAAI 2025, Fig. 1) to give
+    Theorem 1 an instance where identifiability (Def. 5) holds: same states, transitions and
+    rewards, but each agent has four observations ``small-small`` .. ``big-big``, the name of the
+    end state (uniform noise after the briefing, which is never an end state). From step 1 every
+    agent's history names the state, so the fully observable optimum -2.25 is also the
+    decentralized optimum; a deterministic optimal joint policy is a product of point masses each
+    agent can compute, so its distillation loses nothing.
+    """
+    base = bridge_crossing(congestion)
+    s_count = base.num_states
+    k = s_count - 1  # the four physique states
+    obs = np.zeros((base.num_joint_actions, s_count, k * k))
+    obs[:, 0, :] = 1.0 / (k * k)
+    for s in range(1, s_count):
+        obs[:, s, (s - 1) * k + (s - 1)] = 1.0  # both agents see state s
+    names = base.state_names[1:]
+    label = ("bridge_crossing_observed" if congestion == 10.0
+             else f"bridge_crossing_observed(congestion={congestion:g})")
+    return dataclasses.replace(base, observation=obs, num_observations=(k, k),
+                               observation_names=(names, names), name=label)
 
 
 # ----------------------------------------------------------------------------- ice with pits

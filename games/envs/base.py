@@ -1,10 +1,12 @@
 """The batched environment interface shared by every simulator in :mod:`games.envs`.
 
-A :class:`BatchedEnv` runs B independent copies of one cooperative multi-agent task with discrete
-actions, vectorised in numpy (no python loop over copies). Every step returns a :class:`TimeStep`
-holding, for each copy, the N agents' observations, the global state, the common team reward and
-the episode bookkeeping. The contract (used by the AgentMixer / MAGPO learners, Li et al. AAAI
-2025 and Li, Xie & Lu 2025, which train on the CTDE data ``(o_1..o_N, s, r)``):
+A :class:`BatchedEnv` runs B independent copies of one cooperative multi-agent task, with discrete
+actions (``num_actions``) or continuous ones (``action_dim`` > 0, boxes ``action_low`` ..
+``action_high``); the built-in simulators are vectorised in numpy (no python loop over copies).
+Every step returns a :class:`TimeStep` holding, for each copy, the N agents' observations, the
+global state, the common team reward and the episode bookkeeping. The contract (used by the
+AgentMixer / MAGPO learners, Li et al. AAAI 2025 and Li, Xie & Lu 2025, which train on the CTDE
+data ``(o_1..o_N, s, r)``):
 
 * ``reward[b]`` is the team reward of the transition just taken in copy b;
 * ``done[b]`` is True when that transition ended the episode, by a terminal state or the time
@@ -13,8 +15,14 @@ the episode bookkeeping. The contract (used by the AgentMixer / MAGPO learners, 
 * ``episode_return[b]`` is the undiscounted return of the episode that just ended (NaN where
   ``done`` is False);
 * finished copies reset automatically inside :meth:`BatchedEnv.step`: the ``obs`` and ``state``
-  returned for a done copy are the *first* observation and state of its next episode (the final
-  observation of the ended episode is not returned).
+  returned for a done copy are the *first* observation and state of its next episode; where an
+  environment can, it returns the ended episode's final state in ``final_state`` (rows of
+  truncated copies), so a learner can bootstrap a time-limit cut;
+* ``avail`` (discrete actions, ``has_action_masks``): ``(B, N, max A_i)`` bool, the actions each
+  agent may take at the returned step (``None`` for environments without masks);
+* continuous actions ``(B, N, action_dim)`` are clipped to ``[action_low, action_high]`` by
+  :meth:`BatchedEnv.check_actions` (the learner's Gaussian is unbounded; the environment applies
+  the clipped action).
 
 The arrays of a TimeStep belong to the caller but may be read-only or shared between steps (the
 matrix-game fast path returns constant views); an environment never writes to an array after
@@ -50,6 +58,9 @@ class TimeStep:
         done: ``(B,)`` bool, the episode ended at this step (terminal or time limit).
         truncated: ``(B,)`` bool, the episode ended by the time limit only.
         episode_return: ``(B,)`` float64 return of the episode that just ended; NaN where not done.
+        avail: ``(B, N, max A_i)`` bool available actions, or ``None`` (no masks).
+        final_state: ``(B, state_dim)`` float32, the last state of the episode that just ended,
+            meaningful in truncated rows; ``None`` where the environment does not report it.
     """
 
     obs: np.ndarray
@@ -58,10 +69,12 @@ class TimeStep:
     done: np.ndarray
     truncated: np.ndarray
     episode_return: np.ndarray
+    avail: np.ndarray | None = None
+    final_state: np.ndarray | None = None
 
 
 class BatchedEnv(abc.ABC):
-    """B copies of a cooperative N-agent task with discrete actions, stepped in lock-step.
+    """B copies of a cooperative N-agent task, stepped in lock-step.
 
     Subclasses set the size attributes in ``__init__`` (then call :meth:`_setup`), list their
     per-copy internal arrays in ``_fields`` and implement :meth:`_allocate`, :meth:`_reset_copies`,
@@ -71,7 +84,12 @@ class BatchedEnv(abc.ABC):
     Attributes:
         num_envs: B, the number of copies.
         num_agents: N.
-        num_actions: per agent, the number of discrete actions.
+        num_actions: per agent, the number of discrete actions (``()`` for continuous actions).
+        action_dim: continuous actions: the dimension d of every agent's action (0: discrete).
+        action_low, action_high: continuous actions: ``(N, d)`` float64 bounds (a padded
+            dimension of an agent with fewer than d has bounds [0, 0] and is ignored).
+        has_action_masks: the TimeSteps carry ``avail`` masks.
+        exact_resume: :meth:`set_state` continues bit for bit (else it documents what it restores).
         obs_dim: length of every agent's observation vector.
         state_dim: length of the global state vector.
         episode_limit: the maximum episode length in steps.
@@ -83,6 +101,11 @@ class BatchedEnv(abc.ABC):
     obs_dim: int
     state_dim: int
     episode_limit: int
+    action_dim: int = 0
+    action_low: np.ndarray
+    action_high: np.ndarray
+    has_action_masks: bool = False
+    exact_resume: bool = True
     limit_is_terminal: bool = False
     """True when reaching ``episode_limit`` is part of the task (a finite horizon): such episode
     ends are reported as terminal, not truncated."""
@@ -142,8 +165,31 @@ class BatchedEnv(abc.ABC):
         return TimeStep(self._observe(), self._global_state(), self._zeros_b.copy(),
                         self._false_b.copy(), self._false_b.copy(), self._nan_b.copy())
 
+    @property
+    def continuous(self) -> bool:
+        """True when actions are real vectors (``action_dim`` > 0)."""
+        return self.action_dim > 0
+
+    def check_continuous_actions(self, actions: np.ndarray) -> np.ndarray:
+        """``(B, N, d)`` finite actions clipped to the bounds, float64; GameError otherwise."""
+        a = np.asarray(actions, dtype=np.float64)
+        shape = (self.num_envs, self.num_agents, self.action_dim)
+        if a.shape != shape:
+            raise GameError(f"actions must have shape (num_envs, num_agents, action_dim) = {shape}, "
+                            f"got {a.shape}")
+        bad = ~np.isfinite(a)
+        if bad.any():
+            b, i, _ = (int(v) for v in np.argwhere(bad)[0])
+            raise GameError(f"copy {b}, agent {i}: action {a[b, i].tolist()} is not finite")
+        return np.clip(a, self.action_low, self.action_high)
+
     def check_actions(self, actions: np.ndarray) -> np.ndarray:
-        """``actions`` as a validated ``(B, N)`` int64 array; GameError naming copy, agent, value."""
+        """``actions`` as a validated ``(B, N)`` int64 array; GameError naming copy, agent, value.
+
+        Continuous environments: :meth:`check_continuous_actions`.
+        """
+        if self.action_dim > 0:
+            return self.check_continuous_actions(actions)
         a = np.asarray(actions)
         if a.shape != (self.num_envs, self.num_agents):
             raise GameError(f"actions must have shape (num_envs, num_agents) = "
@@ -210,6 +256,14 @@ class BatchedEnv(abc.ABC):
         self._rng = rng
         for name in names:
             getattr(self, name)[...] = arrays[name]
+
+    def follow(self, source: BatchedEnv | dict[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Evaluate with ``source``'s (a training environment's, or its :meth:`get_state`
+        snapshot's) input statistics, frozen. Only environments that learn statistics
+        (:class:`~games.envs.normalize.NormalizedEnv`) have any: the default does nothing."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release external simulators (nothing for the numpy environments)."""
 
     def current(self) -> TimeStep:
         """The observation and state of the current step, with zero reward and nothing done."""

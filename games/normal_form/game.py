@@ -177,6 +177,39 @@ class NormalFormGame:
             raise GameError(f"distribution shape {d.shape} != joint action shape {self.num_actions}")
         return self.payoffs.reshape(self.num_players, -1) @ d.reshape(-1)
 
+    def deviation_payoffs(self, strategies: Sequence[np.ndarray | Sequence[float]]) -> list[np.ndarray]:
+        """Each pure action's payoff against the others' mixed strategies, for every player.
+
+        ``out[i][a_i] = u_i(a_i, s_-i) = Σ_{a_-i} u_i(a_i, a_-i) Π_{j≠i} s_j(a_j)``: the payoffs
+        of i's unilateral deviations (the Q-values of independent learners in a cooperative game;
+        ``out[i] @ s_i`` is u_i(s)). Strategies are ``(|A_j|,)`` vectors, or all ``(B, |A_j|)`` for
+        B profiles at once (then ``out[i]`` has shape ``(B, |A_i|)``). Shapes are checked; the
+        entries are used as given (no simplex check).
+        """
+        n = self.num_players
+        if len(strategies) != n:
+            raise GameError(f"{len(strategies)} strategies given for {n} players")
+        strats = [np.asarray(s, dtype=float) for s in strategies]
+        batch = strats[0].shape[:-1] if strats[0].ndim == 2 else ()
+        for i, s in enumerate(strats):
+            if s.shape != (*batch, self.num_actions[i]):
+                want = ", ".join(str(d) for d in (*batch, self.num_actions[i]))
+                raise GameError(f"strategy of player {i} has shape {s.shape}, expected ({want},)")
+        out = []
+        for i in range(n):
+            if batch:
+                t = np.broadcast_to(self.payoffs[i], (*batch, *self.num_actions))
+                for j in reversed(range(n)):  # batch axis first; contract the last axes first
+                    if j != i:
+                        t = np.einsum("b...k,bk->b...", np.moveaxis(t, j + 1, -1), strats[j])
+            else:
+                t = self.payoffs[i]
+                for j in reversed(range(n)):  # contract from the last axis: lower axes keep place
+                    if j != i:
+                        t = np.tensordot(t, strats[j], axes=([j], [0]))
+            out.append(np.asarray(t, dtype=float))
+        return out
+
     # ----------------------------------------------------------------- transforms
     def with_payoffs(self, payoffs: np.ndarray, name: str | None = None) -> NormalFormGame:
         """Same players and actions, new payoff tensor."""

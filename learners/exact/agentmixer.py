@@ -32,8 +32,8 @@ import numpy as np
 from games.dec_pomdp.evaluation import agent_occupancies, evaluate
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import CorrelatedPolicy, StochasticPolicy
-from games.errors import GameError
 from games.normal_form.game import NormalFormGame
+from learners.exact.config import check_config
 from learners.exact.gradients import Adam, product_gradient, resolve_horizon, softmax, softmax_vjp
 from learners.exact.igc import DEFAULT_BASE_CAP, igc_modify, igc_modify_vjp
 from learners.exact.independent import batch_logits, batch_q
@@ -58,7 +58,7 @@ class AgentMixerConfig:
 
     Attributes:
         iterations: Adam steps on the exact gradient of J(π_θ).
-        learning_rate: Adam step size for φ and ε.
+        lr: Adam step size for φ and ε.
         num_seeds: K shared seeds ω (1: correlation through the state only).
         init: ``"uniform"`` (φ = 0) or ``"random"`` (φ ~ N(0, init_scale²), seeded); ε starts at 0.
         init_scale: standard deviation of random logits.
@@ -67,7 +67,7 @@ class AgentMixerConfig:
     """
 
     iterations: int = 300
-    learning_rate: float = 0.1
+    lr: float = 0.1
     num_seeds: int = 1
     init: str = "uniform"
     init_scale: float = 1.0
@@ -75,12 +75,8 @@ class AgentMixerConfig:
     record_every: int = 10
 
     def __post_init__(self) -> None:
-        if self.iterations < 0 or self.num_seeds < 1 or self.record_every < 1:
-            raise GameError("iterations >= 0, num_seeds >= 1 and record_every >= 1 are required")
-        if self.init not in ("uniform", "random"):
-            raise GameError(f"init must be 'uniform' or 'random', got {self.init!r}")
-        if not self.learning_rate > 0:
-            raise GameError(f"learning_rate must be positive, got {self.learning_rate}")
+        check_config(self, positive=("lr",), nonnegative=("iterations", "init_scale"),
+                     at_least_one=("num_seeds", "record_every"), choices={"init": ("uniform", "random")})
 
 
 @dataclass(frozen=True)
@@ -196,7 +192,7 @@ def run_agentmixer(model: DecPOMDP, config: AgentMixerConfig | None = None, hori
            for _ in range(cfg.num_seeds)]
     params = [x for seed in phi for agent in seed for x in agent] + \
              [x for seed in eps for agent in seed for x in agent]
-    opt = Adam(params, cfg.learning_rate)
+    opt = Adam(params, cfg.lr)
     joint_values: list[float] = []
     recorded: list[int] = []
     sampled: list[float] = []
@@ -262,7 +258,7 @@ def run_agentmixer_batch(game: NormalFormGame, config: AgentMixerConfig | None =
     reward = game.common_reward("tabular AgentMixer")
     phi = batch_logits(game, init_logits)
     eps = [np.zeros_like(z) for z in phi]
-    opt = Adam(phi + eps, cfg.learning_rate)
+    opt = Adam(phi + eps, cfg.lr)
     caps = {"ratio_cap": RATIO_CAP, "base_cap": DEFAULT_BASE_CAP, "base": "scale"}
 
     def value(pols: list[np.ndarray]) -> np.ndarray:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from games.dec_pomdp.model import DecPOMDP
-from games.errors import GameError
 from learners.exact.centralized import CentralizedConfig, CentralizedResult, run_centralized
+from learners.exact.config import check_config
 from learners.exact.implicit import DistillationResult, distillation
 
 __all__ = ["AilConfig", "AilResult", "run_ail"]
@@ -34,8 +34,7 @@ class AilConfig:
     anneal: int = 5
 
     def __post_init__(self) -> None:
-        if self.iterations < 0 or self.anneal < 0 or not 0.0 <= self.beta0 <= 1.0:
-            raise GameError("need iterations >= 0, anneal >= 0 and beta0 in [0, 1]")
+        check_config(self, nonnegative=("iterations", "anneal"), unit_interval=("beta0",))
 
 
 @dataclass(frozen=True)

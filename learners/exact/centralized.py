@@ -20,7 +20,7 @@ import numpy as np
 
 from games.dec_pomdp.evaluation import evaluate_joint
 from games.dec_pomdp.model import DecPOMDP
-from games.errors import GameError
+from learners.exact.config import check_config
 from learners.exact.gradients import resolve_horizon
 
 __all__ = ["CentralizedConfig", "CentralizedResult", "joint_q_values", "run_centralized"]
@@ -34,8 +34,7 @@ class CentralizedConfig:
     eta: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.iterations < 0 or not self.eta > 0:
-            raise GameError(f"need iterations >= 0 and eta > 0, got {self.iterations}, {self.eta}")
+        check_config(self, positive=("eta",), nonnegative=("iterations",))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import StochasticPolicy
-from games.errors import GameError
+from learners.exact.config import check_config
 from learners.exact.gradients import Adam, product_gradient, resolve_horizon, softmax, softmax_vjp
 
 __all__ = ["DecentralizedConfig", "DecentralizedResult", "run_decentralized"]
@@ -32,25 +32,21 @@ class DecentralizedConfig:
 
     Attributes:
         iterations: Adam steps.
-        learning_rate: Adam step size.
+        lr: Adam step size.
         init: ``"uniform"`` or ``"random"`` (θ ~ N(0, init_scale²), seeded by ``seed``).
         init_scale: standard deviation of random logits.
         seed: seeds the random initialisation.
     """
 
     iterations: int = 300
-    learning_rate: float = 0.1
+    lr: float = 0.1
     init: str = "uniform"
     init_scale: float = 1.0
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.iterations < 0:
-            raise GameError(f"iterations must be >= 0, got {self.iterations}")
-        if self.init not in ("uniform", "random"):
-            raise GameError(f"init must be 'uniform' or 'random', got {self.init!r}")
-        if not self.learning_rate > 0:
-            raise GameError(f"learning_rate must be positive, got {self.learning_rate}")
+        check_config(self, positive=("lr",), nonnegative=("iterations", "init_scale"),
+                     choices={"init": ("uniform", "random")})
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,7 @@ def run_decentralized(model: DecPOMDP, config: DecentralizedConfig | None = None
     h = resolve_horizon(model, horizon)
     logits = initial_logits(model, h, cfg.init, cfg.init_scale, cfg.seed)
     flat = [x for agent in logits for x in agent]
-    opt = Adam(flat, cfg.learning_rate)
+    opt = Adam(flat, cfg.lr)
     values = []
     for _ in range(cfg.iterations):
         value, grads = decentralized_gradient(model, logits, h)

@@ -25,6 +25,8 @@ import numpy as np
 
 from games.errors import GameError
 from games.normal_form.game import NormalFormGame
+from learners.exact.config import check_config
+from learners.exact.gradients import softmax
 
 __all__ = [
     "IndependentBatchResult",
@@ -34,7 +36,6 @@ __all__ = [
     "q_values",
     "run_independent",
     "run_independent_batch",
-    "softmax",
     "value",
 ]
 
@@ -44,22 +45,17 @@ class IndependentConfig:
     """Hyper-parameters of independent policy-gradient ascent.
 
     Attributes:
-        learning_rate: step size α > 0 of θ_i ← θ_i + α ∂V/∂θ_i.
+        lr: step size α > 0 of θ_i ← θ_i + α ∂V/∂θ_i.
         iterations: maximum number of (simultaneous) gradient steps.
         tol: stop once every agent's gradient has max-norm ≤ ``tol`` (0 runs all iterations).
     """
 
-    learning_rate: float = 0.5
+    lr: float = 0.5
     iterations: int = 2000
     tol: float = 1e-10
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise GameError(f"learning_rate must be a finite positive number, got {self.learning_rate}")
-        if int(self.iterations) < 0:
-            raise GameError(f"iterations must be >= 0, got {self.iterations}")
-        if not self.tol >= 0:
-            raise GameError(f"tol must be >= 0, got {self.tol}")
+        check_config(self, positive=("lr",), nonnegative=("iterations", "tol"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,28 +106,14 @@ class IndependentBatchResult:
 
 
 # ----------------------------------------------------------------------------- exact quantities
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """softmax over the last axis (max-shifted)."""
-    z = np.asarray(logits, dtype=float)
-    z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
-
-
 def _reward(game: NormalFormGame) -> np.ndarray:
     return np.asarray(game.common_reward("independent learners"), dtype=float)
 
 
 def q_values(reward: np.ndarray, policies: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Q_i(a_i) = E_{a_-i ~ π_-i} R(a_i, a_-i) for every agent i (tensordot contractions)."""
-    n = reward.ndim
-    out = []
-    for i in range(n):
-        t = reward
-        for j in reversed(range(n)):  # contract from the last axis so lower axes keep their index
-            if j != i:
-                t = np.tensordot(t, policies[j], axes=([j], [0]))
-        out.append(np.asarray(t, dtype=float))
-    return out
+    """Q_i(a_i) = E_{a_-i ~ π_-i} R(a_i, a_-i) for every agent i (the deviation payoffs of the
+    common-payoff game R, :meth:`NormalFormGame.deviation_payoffs`)."""
+    return NormalFormGame.cooperative(reward).deviation_payoffs(policies)
 
 
 def value(reward: np.ndarray, policies: Sequence[np.ndarray]) -> float:
@@ -178,7 +160,7 @@ def run_independent(game: NormalFormGame, config: IndependentConfig | None = Non
     for _ in range(int(config.iterations)):
         if converged:
             break
-        theta = [z + config.learning_rate * g for z, g in zip(theta, grads, strict=True)]
+        theta = [z + config.lr * g for z, g in zip(theta, grads, strict=True)]
         grads, v = policy_gradient(reward, theta)
         values.append(v)
         norm = max(float(np.max(np.abs(g))) for g in grads)
@@ -194,15 +176,7 @@ def run_independent(game: NormalFormGame, config: IndependentConfig | None = Non
 
 def batch_q(reward: np.ndarray, pols: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Q_i for a batch: pols[j] has shape (B, A_j); returns (B, A_i) per agent."""
-    n = reward.ndim
-    out = []
-    for i in range(n):
-        t = np.broadcast_to(reward, (pols[0].shape[0], *reward.shape))
-        for j in reversed(range(n)):
-            if j != i:
-                t = np.einsum("b...k,bk->b...", np.moveaxis(t, j + 1, -1), pols[j])  # batch axis first
-        out.append(t)
-    return out
+    return NormalFormGame.cooperative(reward).deviation_payoffs(pols)
 
 
 def batch_logits(game: NormalFormGame, init_logits: Sequence[np.ndarray] | None) -> list[np.ndarray]:
@@ -240,7 +214,7 @@ def run_independent_batch(game: NormalFormGame, config: IndependentConfig | None
     for _ in range(int(config.iterations)):
         if np.all(norm <= config.tol):
             break
-        theta = [z + config.learning_rate * g for z, g in zip(theta, grads, strict=True)]
+        theta = [z + config.lr * g for z, g in zip(theta, grads, strict=True)]
         grads, v, norm = grad(theta)
         values.append(v)
     return IndependentBatchResult(values=np.array(values), policies=tuple(softmax(z) for z in theta),

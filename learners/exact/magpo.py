@@ -38,6 +38,7 @@ import numpy as np
 
 from games.errors import GameError
 from games.normal_form.game import NormalFormGame
+from learners.exact.config import check_config
 
 __all__ = [
     "MagpoConfig",
@@ -75,17 +76,9 @@ class MagpoConfig:
     bisection_steps: int = 100
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.eta) and self.eta > 0):
-            raise GameError(f"eta must be a finite positive number, got {self.eta}")
-        if self.delta is not None and not self.delta > 0:
-            raise GameError(f"delta must be positive or None, got {self.delta}")
-        if self.projection not in ("reverse", "forward"):
-            raise GameError(f"projection must be 'reverse' or 'forward', got {self.projection!r}")
-        for name in ("iterations", "inner_iterations", "bisection_steps"):
-            if int(getattr(self, name)) < 0:
-                raise GameError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not self.inner_tol >= 0:
-            raise GameError(f"inner_tol must be >= 0, got {self.inner_tol}")
+        check_config(self, positive=("eta", "delta"), optional=("delta",),
+                     nonnegative=("iterations", "inner_iterations", "bisection_steps", "inner_tol"),
+                     choices={"projection": ("reverse", "forward")})
 
 
 @dataclass(frozen=True, eq=False)

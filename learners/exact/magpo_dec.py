@@ -30,6 +30,7 @@ import numpy as np
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import StochasticPolicy
 from games.errors import GameError
+from learners.exact.config import check_config
 from learners.exact.gradients import _Letters, joint_tables, product_tables, resolve_horizon
 
 __all__ = ["MagpoDecConfig", "MagpoDecResult", "run_magpo_dec"]
@@ -49,12 +50,8 @@ class MagpoDecConfig:
     sweeps: int = 100
 
     def __post_init__(self) -> None:
-        if self.projection not in ("reverse", "forward"):
-            raise GameError(f"projection must be 'reverse' or 'forward', got {self.projection!r}")
-        if self.iterations < 0 or not self.eta > 0 or self.sweeps < 1:
-            raise GameError("need iterations >= 0, eta > 0 and sweeps >= 1")
-        if self.delta is not None and not self.delta > 0:
-            raise GameError(f"delta must be positive, got {self.delta}")
+        check_config(self, positive=("eta", "delta"), optional=("delta",), nonnegative=("iterations",),
+                     at_least_one=("sweeps",), choices={"projection": ("reverse", "forward")})
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,14 @@ time only. This module holds those actors, batched over agents:
   slots a ≥ A_i, and any slot an optional availability mask marks unavailable, are set to -inf, so
   softmax gives them probability 0 and ``argmax`` never picks them;
 * **continuous** actions (d dimensions per agent): a Gaussian mean (..., N, d) and a
-  state-independent, per-agent log-std (..., N, d).
+  state-independent, per-agent log-std (..., N, d). Given the action box [low, high] the mean is
+  kept inside it, μ = (high + low)/2 + (high - low)/2 · tanh(y) (y the network output); only the
+  mean is squashed — the Gaussian around it is not — so the actor's mode is μ, its log-density is
+  the plain Gaussian one, and the environment clips sampled actions. Keeping μ inside the box
+  matters: with an unbounded mean, PPO's standardised advantages turn the flat reward beyond a
+  bound (every sample clipped alike) into noise that Adam follows at full step size, and means
+  drifted to ±3 on a [-1, 1] box (tested on ``quadratic-coordination``). A dimension with
+  low = high (padding) has the constant mean low.
 
 Every tensor may carry arbitrary leading batch axes ``...`` before the agent axis; recurrent actors
 step one time step per :meth:`Actors.forward` call and :meth:`Actors.unroll` runs a sequence.
@@ -139,12 +146,16 @@ class Actors(nn.Module):
         action_counts: discrete actions: A_i per agent (a sequence of N ints, or one int for all).
         action_dim: continuous actions: d, the action dimension of every agent.
         config: the architecture (:class:`ActorConfig`).
+        action_bounds: continuous actions: (low, high), each (N, d), bounding the mean (None:
+            unbounded means).
 
     Exactly one of ``action_counts`` and ``action_dim`` must be given.
     """
 
     def __init__(self, n_agents: int, obs_dim: int, action_counts: int | Sequence[int] | None = None,
-                 action_dim: int | None = None, config: ActorConfig | None = None) -> None:
+                 action_dim: int | None = None, config: ActorConfig | None = None,
+                 action_bounds: tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]] | None = None
+                 ) -> None:
         super().__init__()
         if int(n_agents) < 1 or int(obs_dim) < 1:
             raise GameError(f"need n_agents >= 1 and obs_dim >= 1, got {n_agents}, {obs_dim}")
@@ -187,6 +198,14 @@ class Actors(nn.Module):
         self.head = AgentLinear(groups, width, out, cfg.output_gain)
         if self.action_dim is not None:
             self.log_std = nn.Parameter(torch.full((groups, out), float(cfg.log_std_init)))
+        self.bounded = action_bounds is not None and self.action_dim is not None
+        if self.bounded:
+            assert action_bounds is not None
+            low, high = (torch.as_tensor(b, dtype=torch.float32) for b in action_bounds)
+            if low.shape != (self.n_agents, out) or high.shape != low.shape or bool((high < low).any()):
+                raise GameError(f"action_bounds need low <= high of shape {(self.n_agents, out)}")
+            self.register_buffer("mean_center", (high + low) / 2, persistent=False)
+            self.register_buffer("mean_half_range", (high - low) / 2, persistent=False)
         self.register_buffer("agent_ids", torch.eye(self.n_agents), persistent=False)
 
     @property
@@ -238,6 +257,8 @@ class Actors(nn.Module):
             hidden = self._gru(x, hidden)
             x = hidden
         y = self.head(x)
+        if self.bounded:
+            y = self.mean_center + self.mean_half_range * torch.tanh(y)
         if not self.discrete:
             log_std = self.log_std.expand(self.n_agents, -1) if self.log_std.shape[0] == 1 else self.log_std
             return ActorOutput(mean=y, log_std=log_std.expand_as(y)), hidden

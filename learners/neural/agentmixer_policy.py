@@ -69,17 +69,20 @@ class AgentMixerPolicy(nn.Module):
         actor_config, modifier_config: architectures (defaults if ``None``).
         ratio_cap, base_cap: c and q of the discrete IGC head (:func:`igc_modify_torch`).
         log_std_bounds: clamp of the PM's continuous log-std.
+        action_bounds: continuous: the (N, d) box (low, high) that bounds the actors' means.
     """
 
     def __init__(self, n_agents: int, obs_dim: int, state_dim: int,
                  action_counts: int | Sequence[int] | None = None, action_dim: int | None = None,
                  actor_config: ActorConfig | None = None, modifier_config: ModifierConfig | None = None,
                  ratio_cap: float = DEFAULT_TORCH_RATIO_CAP, base_cap: float = DEFAULT_BASE_CAP,
-                 log_std_bounds: tuple[float, float] = (-5.0, 2.0)) -> None:
+                 log_std_bounds: tuple[float, float] = (-5.0, 2.0),
+                 action_bounds: tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]] | None = None
+                 ) -> None:
         super().__init__()
         if not 0.0 < base_cap < ratio_cap < 1.0:
             raise GameError(f"need 0 < base_cap < ratio_cap < 1, got {base_cap}, {ratio_cap}")
-        self.actors = Actors(n_agents, obs_dim, action_counts, action_dim, actor_config)
+        self.actors = Actors(n_agents, obs_dim, action_counts, action_dim, actor_config, action_bounds)
         out = self.actors.output_size
         policy_in = out if self.actors.discrete else 2 * out
         self.modifier = PolicyModifier(n_agents, state_dim, policy_in, out, modifier_config)

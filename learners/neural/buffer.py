@@ -7,12 +7,15 @@ with ``R_t = Â_t + V(s_t)`` the value targets. ``d_t`` is the ``done`` flag of 
 at step t: the environments of :mod:`games.envs` reset finished copies inside ``step``, so after a
 done the next stored state belongs to a *new* episode and must not be bootstrapped from.
 
-Truncation: a copy that hit its time limit (``truncated``) should ideally bootstrap with V of the
-final state of the ended episode, but the environments do not return that state (the TimeStep
-carries the first state of the next episode). We therefore treat truncation exactly like
-termination (no bootstrap). This biases values near the time limit downwards for tasks whose limit
-is not part of the task; the built-in tasks either have a true horizon (matrix games, Dec-POMDPs:
-``limit_is_terminal``) or include the step fraction in the state, so V can learn the cut-off.
+Truncation: a copy that hit its time limit (``truncated``) should bootstrap with V of the final
+state of the ended episode. Environments that report it (``TimeStep.final_state``: PettingZoo,
+MaMuJoCo) get it: the trainer adds γ V(s_final) to the reward of each truncated transition
+(:func:`learners.neural.trainer.collect`), which with the cut d_t = 1 gives exactly
+δ_t = r_t + γ V(s_final) - V(s_t). The built-in numpy tasks report no final state; there truncation
+is treated like termination (no bootstrap). That biases values near the time limit downwards for
+tasks whose limit is not part of the task; those tasks either have a true horizon (matrix games,
+Dec-POMDPs: ``limit_is_terminal``) or include the step fraction in the state, so V can learn the
+cut-off.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class Rollout:
     Attributes:
         obs: (T, B, N, obs_dim) the agents' observations at each step.
         state: (T, B, state_dim) the global state.
-        actions: (T, B, N) long joint actions taken.
+        actions: (T, B, N) long joint actions taken, or (T, B, N, d) float (continuous).
         log_prob: (T, B, N) per-agent log-probabilities under the behaviour policy.
         rewards: (T, B) team rewards.
         dones: (T, B) bool, the transition ended the episode (terminal or truncated).
@@ -62,6 +65,7 @@ class Rollout:
         carry0: the algorithm's per-copy carry before step 0 (e.g. ``"hidden"`` (B, N, H), the
             actors' recurrent state), each tensor with leading axis B.
         extras: algorithm-specific (T, B, ...) tensors (e.g. the episode seed ω, expert flags).
+        avail: (T, B, N, A_max) bool action masks of each step, or None (no masks).
         advantages, returns: filled by :meth:`finish`.
     """
 
@@ -76,6 +80,7 @@ class Rollout:
     last_value: Tensor
     carry0: dict[str, Tensor]
     extras: dict[str, Tensor] = field(default_factory=dict)
+    avail: Tensor | None = None
     advantages: Tensor | None = None
     returns: Tensor | None = None
 

@@ -43,11 +43,13 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
     """
     ts = env.reset()
     obs = to_tensor(ts.obs)
+    avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
     hidden = algo.episode_start(to_tensor(ts.state), deterministic, generator)
     returns = np.full(env.num_envs, np.nan)
     finished = np.zeros(env.num_envs, dtype=bool)
     for _ in range(env.episode_limit):
-        actions, hidden = algo.act_decentralized(obs, hidden, deterministic, generator)
+        masks = {} if avail is None else {"avail": avail}  # only masked envs need the keyword
+        actions, hidden = algo.act_decentralized(obs, hidden, deterministic, generator, **masks)
         ts = env.step(actions.numpy())
         newly = ts.done & ~finished
         returns[newly] = ts.episode_return[newly]
@@ -55,6 +57,7 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
         if finished.all():
             break
         obs = to_tensor(ts.obs)
+        avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
     return float(returns.mean()), returns
 
 
@@ -76,6 +79,7 @@ def evaluate_run(run_dir: str | Path, episodes: int | None = None) -> dict[str, 
     cfg = ckpt["config"]
     n = int(episodes if episodes is not None else cfg["eval_episodes"])
     env = make_env(cfg["env"], n, seed=cfg["seed"] + EVAL_SEED_OFFSET, horizon=cfg.get("horizon"))
+    env.follow(ckpt["env"])  # normalised environments: the training statistics of the checkpoint
     generator = torch.Generator().manual_seed(cfg["seed"] + EVAL_SEED_OFFSET)
     det, det_all = evaluate_decentralized(algo, env, True, generator)
     sampled, _ = evaluate_decentralized(algo, env, False, generator)

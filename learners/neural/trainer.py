@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 import yaml
 
-from games.envs import BatchedEnv, make_env
+from games.envs import BatchedEnv, TimeStep, make_env
 from learners.neural.algorithms import Algorithm, EnvSpec
 from learners.neural.algorithms.base import NonFiniteError, seed_all
 from learners.neural.buffer import Rollout
@@ -63,30 +64,59 @@ class TrainResult:
         return {}
 
 
+def _position(ts: TimeStep, carry: dict[str, torch.Tensor], starts: torch.Tensor) -> dict[str, Any]:
+    pos = {"obs": to_tensor(ts.obs), "state": to_tensor(ts.state), "carry": carry, "starts": starts}
+    if ts.avail is not None:
+        pos["avail"] = torch.from_numpy(np.array(ts.avail, dtype=bool))
+    return pos
+
+
 def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int) -> tuple[Rollout, list[float]]:
-    """Run ``steps`` steps in every copy from the rollout position ``pos`` (updated in place)."""
+    """Run ``steps`` steps in every copy from the rollout position ``pos`` (updated in place).
+
+    Truncated transitions of environments that report the final state get γ V(s_final) added to
+    their reward (the time-limit bootstrap, :mod:`learners.neural.buffer`).
+    """
     carry0 = pos["carry"]
     keys = ("obs", "state", "actions", "log_prob", "rewards", "dones", "starts", "values")
     buf: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
+    masks: list[torch.Tensor] = []
     extras: dict[str, list[torch.Tensor]] = {}
     finished: list[float] = []
+    gamma = float(getattr(algo.config, "gamma", 1.0))
     for _ in range(steps):
-        out = algo.act(pos["obs"], pos["state"], pos["carry"], pos["starts"])
+        avail = pos.get("avail")
+        if avail is not None:
+            masks.append(avail)
+            out = algo.act(pos["obs"], pos["state"], pos["carry"], pos["starts"], avail=avail)  # type: ignore[call-arg]
+        else:
+            out = algo.act(pos["obs"], pos["state"], pos["carry"], pos["starts"])
         ts = env.step(out.actions.numpy())
+        reward = torch.from_numpy(np.array(ts.reward, dtype=np.float32))
+        if ts.final_state is not None and ts.truncated.any():
+            cut = torch.from_numpy(np.array(ts.truncated, dtype=bool))
+            reward[cut] += gamma * algo.value(to_tensor(ts.final_state[ts.truncated]))
         for k, v in (("obs", pos["obs"]), ("state", pos["state"]), ("actions", out.actions),
                      ("log_prob", out.log_prob), ("starts", pos["starts"]), ("values", out.value),
-                     ("rewards", torch.from_numpy(np.array(ts.reward, dtype=np.float32))),
-                     ("dones", torch.from_numpy(np.array(ts.done, dtype=bool)))):
+                     ("rewards", reward), ("dones", torch.from_numpy(np.array(ts.done, dtype=bool)))):
             buf[k].append(v)
         for k, v in out.extras.items():
             extras.setdefault(k, []).append(v)
         finished += ts.episode_return[ts.done].tolist()
-        pos.update(obs=to_tensor(ts.obs), state=to_tensor(ts.state), carry=out.carry,
-                   starts=buf["dones"][-1])
+        pos.update(_position(ts, out.carry, buf["dones"][-1]))
     stacked = {k: torch.stack(v) for k, v in buf.items()}
     batch = Rollout(**stacked, last_value=algo.bootstrap_value(pos["obs"], pos["state"]), carry0=carry0,
-                    extras={k: torch.stack(v) for k, v in extras.items()})
+                    extras={k: torch.stack(v) for k, v in extras.items()},
+                    avail=torch.stack(masks) if masks else None)
     return batch, finished
+
+
+def _check_support(env: BatchedEnv, algo: Algorithm) -> None:
+    """ConfigError when the environment needs what the algorithm does not do."""
+    if env.action_dim > 0 and not algo.supports_continuous:
+        raise ConfigError(f"{algo.name} does not train on continuous actions")
+    if env.has_action_masks and not algo.supports_action_masks:
+        raise ConfigError(f"{algo.name} does not honour action masks, which this environment has")
 
 
 def _check_finite(algo: Algorithm, metrics: dict[str, float]) -> str | None:
@@ -131,14 +161,14 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     seed_all(cfg.seed)
     env = make_env(cfg.env, cfg.num_envs, seed=cfg.seed, horizon=cfg.horizon)
     eval_env = make_env(cfg.env, cfg.eval_episodes, seed=cfg.seed + EVAL_SEED_OFFSET, horizon=cfg.horizon)
+    eval_env.follow(env)  # normalised environments evaluate with the training statistics, frozen
     assert cfg.algo_config is not None  # filled in by TrainConfig
     algo = cfg.algo_config.build(EnvSpec.from_env(env))
+    _check_support(env, algo)
     run_dir.mkdir(parents=True, exist_ok=True)
     eval_gen = torch.Generator().manual_seed(cfg.seed + EVAL_SEED_OFFSET)
-    ts = env.current()
-    pos: dict[str, Any] = {"obs": to_tensor(ts.obs), "state": to_tensor(ts.state),
-                           "carry": algo.initial_carry(cfg.num_envs),
-                           "starts": torch.ones(cfg.num_envs, dtype=torch.bool)}
+    pos = _position(env.current(), algo.initial_carry(cfg.num_envs),
+                    torch.ones(cfg.num_envs, dtype=torch.bool))
     update, env_steps, rows = 0, 0, []
     log = MetricsLog(run_dir / "metrics.csv")
     if ck is not None:
@@ -148,6 +178,11 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         restore_rng(ck["rng"])
         eval_gen.set_state(ck["eval_generator"])
         pos, update, env_steps, rows = ck["position"], ck["update"], ck["env_steps"], ck["rows"]
+        if not env.exact_resume:  # the simulator restarted every copy: so does the rollout position
+            pos = _position(env.current(), algo.initial_carry(cfg.num_envs),
+                            torch.ones(cfg.num_envs, dtype=torch.bool))
+            warnings.warn(f"resume: {cfg.env} cannot save its simulator; every copy starts a new episode "
+                          "(learner, optimiser, RNG streams and counters are restored exactly)", stacklevel=2)
     log.rewrite(rows)
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(
         {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False))

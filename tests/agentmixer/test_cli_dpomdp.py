@@ -47,6 +47,25 @@ def test_solve_save_then_evaluate_round_trip(capsys, tmp_path: Path):
     assert data["epsilon_ce"] == pytest.approx(0.0, abs=1e-9)
 
 
+def test_clustered_policy_round_trip_at_a_long_horizon(capsys, tmp_path: Path):
+    """BroadcastChannel h = 30: published optimum 27.421850 (masplan.org). The saved policy is the
+    clustered form (one type per agent and stage), and evaluate reproduces its value."""
+    path = SHARED / "broadcastChannel.dpomdp"
+    if not path.exists():
+        pytest.skip(f"corpus file {path} missing")
+    saved = tmp_path / "bc30.json"
+    code, out, _ = run(capsys, "dpomdp", "solve", str(path), "--horizon", "30", "--save", str(saved),
+                       "--json")
+    data = json.loads(out)
+    assert code == 0 and data["optimal"] and data["gap"] == 0.0
+    assert data["value"] == pytest.approx(27.421850, abs=5e-7) and data["upper_bound"] == data["value"]
+    assert data["policy"]["kind"] == "clustered"
+    code, out, _ = run(capsys, "dpomdp", "evaluate", str(path), str(saved), "--horizon", "30", "--json")
+    back = json.loads(out)
+    assert code == 0 and back["value"] == pytest.approx(data["value"], abs=1e-9)
+    assert "epsilon_ne" not in back          # 4^29 action-observation histories: gaps are skipped
+
+
 def test_mmdp_bounds_the_decentralized_optimum(capsys):
     _, out, _ = run(capsys, "dpomdp", "solve", "dec_tiger", "--horizon", "2", "--method", "mmdp",
                     "--json")

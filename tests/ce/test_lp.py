@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ce.errors import DistributionError, SolverWarning
+from ce.errors import ConfigError, DistributionError, SolverWarning
 from ce.gaps import cce_gap, ce_gap
 from ce.lp import OBJECTIVES, EquilibriumResult, solve_cce, solve_ce, solve_correlated
 from ce.nash import lemke_howson, pure_nash_equilibria, support_enumeration
@@ -257,22 +257,22 @@ def _check_duality(res: EquilibriumResult, cost: np.ndarray | None = None) -> No
 
 # --------------------------------------------------------------------------- errors
 def test_unknown_objective() -> None:
-    with pytest.raises(DistributionError, match="unknown objective 'utility'"):
+    with pytest.raises(ConfigError, match="unknown objective 'utility'"):
         solve_ce(CHICKEN, "utility")
     assert set(OBJECTIVES) == {"welfare", "egalitarian", "linear", "feasibility", "l1", "l2", "entropy"}
 
 
 def test_linear_needs_weights() -> None:
-    with pytest.raises(DistributionError, match="needs weights"):
+    with pytest.raises(ConfigError, match="needs weights"):
         solve_ce(CHICKEN, "linear")
-    with pytest.raises(DistributionError, match="shape"):
+    with pytest.raises(ConfigError, match="shape"):
         solve_ce(CHICKEN, "linear", weights=np.ones(4))
-    with pytest.raises(DistributionError, match="finite"):
+    with pytest.raises(ConfigError, match="finite"):
         solve_cce(CHICKEN, "linear", weights=np.array([[np.nan, 1.0], [1.0, 1.0]]))
 
 
 def test_bad_concept_and_target() -> None:
-    with pytest.raises(DistributionError, match="concept"):
+    with pytest.raises(ConfigError, match="concept"):
         solve_correlated(CHICKEN, "nash")
     with pytest.raises(DistributionError, match="sums to"):
         solve_ce(CHICKEN, "l2", target=np.ones((2, 2)))

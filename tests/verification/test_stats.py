@@ -99,3 +99,15 @@ def test_ragged_tasks_resample_within_each_task() -> None:
 def test_min_max_normalise() -> None:
     np.testing.assert_allclose(min_max_normalise([2.0, 4.0, 6.0], 2.0, 6.0), [0.0, 0.5, 1.0])
     np.testing.assert_allclose(min_max_normalise([3.0], 3.0, 3.0), [0.0])  # no spread: no information
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.lists(st.floats(-10, 10), min_size=1, max_size=5), min_size=1, max_size=3),
+       st.integers(0, 99))
+def test_vectorised_iqm_interval_equals_the_loop(per_task: list[list[float]], seed: int) -> None:
+    """The IQM's all-resamples-at-once path and the generic per-resample loop (a wrapped IQM) draw
+    the same resamples and must give the same interval."""
+    ts = TaskScores.ragged(per_task)
+    fast = stratified_bootstrap_ci(ts, iqm, reps=64, seed=seed)
+    slow = stratified_bootstrap_ci(ts, lambda s: iqm(s), reps=64, seed=seed)
+    assert fast == pytest.approx(slow)

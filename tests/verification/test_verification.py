@@ -40,14 +40,6 @@ def test_theorem1_passes_with_its_numbers(theorem1_result: ClaimResult) -> None:
     assert climb["identifiability_kl"] == pytest.approx(0.0, abs=1e-9)
 
 
-def test_observed_bridge_lets_every_agent_see_the_state() -> None:
-    model = theorem1.observed_bridge_crossing()
-    assert model.num_observations == (4, 4)
-    # at end state s >= 1 the joint observation is (s - 1, s - 1) with probability 1
-    for s in range(1, model.num_states):
-        assert model.observation[:, s, (s - 1) * 5].min() == 1.0
-
-
 def test_igc_passes_with_its_numbers() -> None:
     result = igc.run(seed=3, batch=200)
     assert result.passed, "\n".join(result.table_lines())

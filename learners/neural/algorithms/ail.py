@@ -17,6 +17,12 @@ Off-policy correction: the expert's PPO ratio divides by the behaviour probabili
 action, μ(a) = β π_E(a | s) + (1 - β) Π_i π_S^i(a_i | o^i) (stored at collection), so the
 surrogate is an importance-weighted, clipped estimate for the mixture data; at β = 1 it is plain
 PPO. The critic estimates the value of the behaviour policy.
+
+Continuous actions: π_E^i(· | s) is a diagonal Gaussian (an MLP mean squashed into the action box as
+the actors' are, a state-independent learned log-std per agent and dimension), the students are the
+Gaussian actors, μ is the same mixture of densities, and the distillation loss is Σ_i KL(π_E^i(· |
+s) ‖ π_S^i(· | o^i)) (closed form; it differs from the cross-entropy by the expert's entropy, a
+constant for the students). Discrete action masks apply to the expert's logits and to the students'.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
-from torch.distributions import Categorical
+from torch.distributions import Categorical, Independent, Normal, kl_divergence
 
 from games.errors import ConfigError
 from learners.neural.actors import ActorConfig, Actors
@@ -37,6 +43,7 @@ from learners.neural.algorithms.base import (
     PPOAlgorithm,
     PPOConfig,
     StepOutput,
+    policy_dist,
     register,
     run_actors,
 )
@@ -75,18 +82,42 @@ class AsymmetricILConfig(PPOConfig):
 
 
 class StateExpert(nn.Module):
-    """π_E^i(a_i | s) for every agent: state (..., S) -> masked logits (..., N, A_max)."""
+    """π_E^i(a_i | s) for every agent: state (..., S) -> masked logits (..., N, A_max), or for
+    continuous actions the Gaussian means (..., N, d) (log-std: :attr:`log_std`, (N, d))."""
 
     def __init__(self, spec: EnvSpec, hidden: tuple[int, ...], activation: str) -> None:
         super().__init__()
-        self.n, self.a_max = spec.num_agents, max(spec.num_actions)
+        self.continuous = spec.continuous
+        self.n = spec.num_agents
+        self.a_max = spec.action_dim if spec.continuous else max(spec.num_actions)
         self.net = mlp(spec.state_dim, hidden, self.n * self.a_max, activation, output_gain=0.01)
-        slots = torch.arange(self.a_max)[None, :] < torch.tensor(spec.num_actions)[:, None]
+        if spec.continuous:
+            self.log_std = nn.Parameter(torch.zeros(self.n, self.a_max))
+            slots = torch.ones(self.n, self.a_max, dtype=torch.bool)
+            low = torch.tensor(spec.action_low) if spec.action_low else torch.full((self.n, self.a_max), -1.0)
+            high = torch.tensor(spec.action_high) if spec.action_high else -low
+            bounded = bool(spec.action_low)
+            self.register_buffer("center", (high + low) / 2 if bounded else torch.zeros_like(low),
+                                 persistent=False)
+            self.register_buffer("half_range", (high - low) / 2 if bounded else torch.ones_like(low),
+                                 persistent=False)
+        else:
+            slots = torch.arange(self.a_max)[None, :] < torch.tensor(spec.num_actions)[:, None]
         self.register_buffer("slots", slots, persistent=False)
 
-    def forward(self, state: Tensor) -> Tensor:
-        logits = self.net(state).reshape(*state.shape[:-1], self.n, self.a_max)
-        return logits.masked_fill(~self.slots, float("-inf"))
+    def forward(self, state: Tensor, avail: Tensor | None = None) -> Tensor:
+        out = self.net(state).reshape(*state.shape[:-1], self.n, self.a_max)
+        if self.continuous:  # the mean kept inside the action box, as the actors' (actors.py)
+            return self.center + self.half_range * torch.tanh(out)
+        mask = self.slots if avail is None else self.slots & avail
+        return out.masked_fill(~mask, float("-inf"))
+
+    def dist(self, state: Tensor, avail: Tensor | None = None) -> Categorical | Independent:
+        """The per-agent expert policies, batch (..., N)."""
+        out = self(state, avail)
+        if not self.continuous:
+            return Categorical(logits=out, validate_args=False)
+        return Independent(Normal(out, self.log_std.exp().expand_as(out), validate_args=False), 1)
 
 
 @register
@@ -96,11 +127,13 @@ class AsymmetricIL(PPOAlgorithm):
     name = "ail"
     config_class = AsymmetricILConfig
     config: AsymmetricILConfig
+    supports_continuous = True
+    supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: AsymmetricILConfig) -> None:
         super().__init__(spec, config)
         self.expert = StateExpert(spec, config.expert_hidden, config.expert_activation)
-        self.actors = Actors(spec.num_agents, spec.obs_dim, spec.num_actions, config=config.actor)
+        self.actors = Actors(spec.num_agents, spec.obs_dim, config=config.actor, **spec.actor_actions())
         self._assemble({"expert": self.expert}, actors=self.actors)
         self.optimizers["student"] = torch.optim.Adam(self.actors.parameters(), lr=config.student_lr,
                                                       eps=ADAM_EPS)
@@ -112,13 +145,15 @@ class AsymmetricIL(PPOAlgorithm):
         return 0.0 if frac <= 0 else max(0.0, 1.0 - self.progress / frac)
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
         beta = self.beta
-        expert = Categorical(logits=self.expert(state), validate_args=False)
-        out, hidden = self.actors(obs, carry["hidden"], reset=starts)
-        student = Categorical(logits=out.logits, validate_args=False)
+        expert = self.expert.dist(state, avail)
+        out, hidden = self.actors(obs, carry["hidden"], avail, reset=starts)
+        student = policy_dist(out)
         use_expert = torch.rand(state.shape[0]) < beta
-        actions = torch.where(use_expert[:, None], expert.sample(), student.sample())
+        pick = use_expert.reshape(-1, *([1] * (obs.dim() - 2 + int(self.spec.continuous))))
+        actions = torch.where(pick, expert.sample(), student.sample())
         lp_e = expert.log_prob(actions)
         lp_s = student.log_prob(actions).sum(-1)
         log_mu = torch.logaddexp(lp_e.sum(-1) + _log(beta), lp_s + _log(1.0 - beta))
@@ -127,20 +162,23 @@ class AsymmetricIL(PPOAlgorithm):
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None
-        dist = Categorical(logits=self.expert(mb.state), validate_args=False)
+        dist = self.expert.dist(mb.state, mb.avail)
         log_ratio = dist.log_prob(mb.actions).sum(-1) - mb.extras["behaviour_log_prob"]
         return self.ppo_objective(log_ratio, mb.advantages, dist.entropy().mean())
 
     def extra_update(self, batch: Rollout) -> dict[str, float]:
         """Distil the (updated) expert into the students by per-agent cross-entropy."""
         with torch.no_grad():
-            target = torch.softmax(self.expert(batch.state), dim=-1)
+            expert = self.expert.dist(batch.state, batch.avail)
+            target = None if self.spec.continuous else expert.probs  # type: ignore[union-attr]
         total = 0.0
         for _ in range(self.config.distill_epochs):
-            out = run_actors(self.actors, batch.obs, batch.carry0["hidden"], batch.starts)
-            assert out.logits is not None
-            log_q = torch.log_softmax(out.logits, dim=-1).clamp(min=-1e4)
-            loss = -(target * log_q).sum(-1).sum(-1).mean()
+            out = run_actors(self.actors, batch.obs, batch.carry0["hidden"], batch.starts, batch.avail)
+            if out.logits is None:
+                loss = kl_divergence(expert, policy_dist(out)).sum(-1).mean()
+            else:
+                log_q = torch.log_softmax(out.logits, dim=-1).clamp(min=-1e4)
+                loss = -(target * log_q).sum(-1).sum(-1).mean()
             if not bool(torch.isfinite(loss)):
                 raise NonFiniteError(f"non-finite distillation loss {float(loss)}")
             self.optimizers["student"].zero_grad(set_to_none=True)

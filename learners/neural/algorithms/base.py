@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.distributions import Categorical, Independent, Normal
 
 from games.envs import BatchedEnv
 from games.errors import ConfigError
@@ -40,6 +41,7 @@ __all__ = [
     "PPOConfig",
     "StepOutput",
     "clipped_surrogate",
+    "policy_dist",
     "register",
     "run_actors",
     "seed_all",
@@ -66,11 +68,32 @@ class EnvSpec:
     state_dim: int
     num_actions: tuple[int, ...]
     episode_limit: int
+    action_dim: int = 0
+    """Continuous actions: the dimension d of each agent's action (0: discrete ``num_actions``)."""
+    has_action_masks: bool = False
+    action_low: tuple[tuple[float, ...], ...] = ()
+    action_high: tuple[tuple[float, ...], ...] = ()
+    """Continuous actions: the (N, d) box (the actors keep their means inside it)."""
+
+    @property
+    def continuous(self) -> bool:
+        return self.action_dim > 0
 
     @classmethod
     def from_env(cls, env: BatchedEnv) -> EnvSpec:
+        d = int(getattr(env, "action_dim", 0))
+        box = [tuple(tuple(float(x) for x in row) for row in b) for b in (env.action_low, env.action_high)] \
+            if d else [(), ()]
         return cls(int(env.num_agents), int(env.obs_dim), int(env.state_dim),
-                   tuple(int(a) for a in env.num_actions), int(env.episode_limit))
+                   tuple(int(a) for a in env.num_actions), int(env.episode_limit), d,
+                   bool(getattr(env, "has_action_masks", False)), box[0], box[1])
+
+    def actor_actions(self) -> dict[str, Any]:
+        """The keywords that size :class:`~learners.neural.actors.Actors`' output (and bound its means)."""
+        if not self.continuous:
+            return {"action_counts": self.num_actions}
+        return {"action_dim": self.action_dim,
+                "action_bounds": (self.action_low, self.action_high) if self.action_low else None}
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,8 +101,9 @@ class StepOutput:
     """What :meth:`Algorithm.act` returns for one step of B copies.
 
     Attributes:
-        actions: (B, N) long.
-        log_prob: (B, N) per-agent log-probabilities under the acting policy.
+        actions: (B, N) long, or (B, N, d) float (continuous; unbounded Gaussian samples, the
+            environment clips them to its box).
+        log_prob: (B, N) per-agent log-probabilities (densities) under the acting policy.
         value: (B,) V(s), denormalised.
         carry: the new per-copy carry.
         extras: (B, ...) tensors to store in :attr:`Rollout.extras`.
@@ -92,13 +116,27 @@ class StepOutput:
     extras: dict[str, Tensor] = field(default_factory=dict)
 
 
-def run_actors(actors: Actors, obs: Tensor, hidden0: Tensor, starts: Tensor) -> ActorOutput:
-    """The actors' outputs over a (T, B) sequence, resetting the hidden state at episode starts."""
+def run_actors(actors: Actors, obs: Tensor, hidden0: Tensor, starts: Tensor,
+               avail: Tensor | None = None) -> ActorOutput:
+    """The actors' outputs over a (T, B) sequence, resetting the hidden state at episode starts
+    (``avail`` (T, B, N, A_max): the action masks of every step, or None)."""
     if not actors.config.recurrent:
-        out, _ = actors(obs)
+        out, _ = actors(obs, avail=avail)
         return out
-    out, _ = actors.unroll(obs, hidden0, reset=starts)
+    out, _ = actors.unroll(obs, hidden0, avail=avail, reset=starts)
     return out
+
+
+def policy_dist(out: ActorOutput) -> Categorical | Independent:
+    """The actors' own per-agent policies: Categorical over the (masked) logits, batch (..., N);
+    or, continuous, a diagonal Gaussian N(mean, exp(log_std)²) with batch (..., N), event (d,).
+
+    Bounds: the Gaussian is unbounded and its log-density and entropy are those of the unclipped
+    sample; the environment clips the action it applies (``BatchedEnv.check_actions``)."""
+    if out.logits is not None:
+        return Categorical(logits=out.logits, validate_args=False)
+    assert out.mean is not None and out.log_std is not None
+    return Independent(Normal(out.mean, out.log_std.exp(), validate_args=False), 1)
 
 
 @dataclass(frozen=True)
@@ -130,6 +168,10 @@ class Algorithm(abc.ABC):
     executes_centrally: ClassVar[bool] = False
     """True when test-time execution needs every agent's observation (and the earlier agents'
     actions), as MAT's decoder and ARMAPPO do; evaluation output then says so."""
+    supports_continuous: ClassVar[bool] = False
+    """The algorithm trains on continuous (Box) actions; the trainer refuses such an env otherwise."""
+    supports_action_masks: ClassVar[bool] = False
+    """``act`` takes ``avail=`` and honours it; the trainer refuses masked envs otherwise."""
     actors: Actors
 
     def __init__(self, spec: EnvSpec, config: Any) -> None:
@@ -148,7 +190,8 @@ class Algorithm(abc.ABC):
 
     @abc.abstractmethod
     def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
-        """Sample the behaviour policy's joint action (no gradients)."""
+        """Sample the behaviour policy's joint action (no gradients). Algorithms with
+        ``supports_action_masks`` also take ``avail`` (B, N, A_max) bool (None: no masks)."""
 
     @abc.abstractmethod
     def value(self, state: Tensor) -> Tensor:
@@ -177,13 +220,21 @@ class Algorithm(abc.ABC):
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
-                          generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-        """Execution: each agent's action from its own observation (history) only; (B, N), hidden.
+                          generator: torch.Generator | None = None,
+                          avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Execution: each agent's action from its own observation (history) only; (B, N) (or
+        (B, N, d) continuous), hidden.
 
-        ``deterministic`` takes each actor's argmax (first maximum); else samples with ``generator``.
+        ``deterministic`` takes each actor's argmax (first maximum) or mean; else samples with
+        ``generator``. ``avail`` masks discrete actions.
         """
-        out, hidden = self.actors(obs, hidden)
-        assert out.logits is not None
+        out, hidden = self.actors(obs, hidden, avail)
+        if out.logits is None:
+            assert out.mean is not None and out.log_std is not None
+            if deterministic:
+                return out.mean, hidden
+            noise = torch.randn(out.mean.shape, generator=generator, dtype=out.mean.dtype)
+            return out.mean + out.log_std.exp() * noise, hidden
         if deterministic:
             return out.logits.argmax(dim=-1), hidden
         probs = torch.softmax(out.logits, dim=-1)

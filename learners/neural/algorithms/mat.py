@@ -41,7 +41,10 @@ class EncoderCriticPPO(PPOAlgorithm):
     encoder: ObsEncoder
 
     def value(self, state: Tensor) -> Tensor:
-        raise TypeError(f"{self.name}'s critic reads the observations: use bootstrap_value(obs, state)")
+        """Zeros: the critic reads the observations (:meth:`bootstrap_value`), so a state alone
+        (the final state of a truncated episode) cannot be valued; truncation then counts as
+        termination, as it does for environments that report no final state."""
+        return torch.zeros(state.shape[:-1])
 
     @torch.no_grad()
     def bootstrap_value(self, obs: Tensor, state: Tensor) -> Tensor:

@@ -362,6 +362,14 @@ def test_bridge_below_the_threshold_a_physique_rule_wins() -> None:
 
 
 # --------------------------------------------------------------------------- ice with pits
+def test_observed_bridge_lets_every_agent_see_the_state() -> None:
+    model = make_dpomdp("bridge_crossing_observed")
+    assert model.num_observations == (4, 4)
+    # at end state s >= 1 the joint observation is (s - 1, s - 1) with probability 1
+    for s in range(1, model.num_states):
+        assert model.observation[:, s, (s - 1) * 5].min() == 1.0
+
+
 def test_ice_values_and_the_averaging_failure() -> None:
     dp = ice_with_pits()
     h = dp.horizon

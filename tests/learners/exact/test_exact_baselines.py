@@ -88,9 +88,9 @@ def test_decentralized_gradient_matches_finite_differences(build, h: int) -> Non
             np.testing.assert_allclose(g.sum(axis=-1), 0.0, atol=1e-10)
 
 
-@pytest.mark.parametrize("kwargs", [{"iterations": -1}, {"init": "bogus"}, {"learning_rate": 0.0}])
+@pytest.mark.parametrize("kwargs", [{"iterations": -1}, {"init": "bogus"}, {"lr": 0.0}])
 def test_decentralized_config_validation(kwargs: dict) -> None:
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         DecentralizedConfig(**kwargs)
 
 
@@ -176,7 +176,7 @@ def test_joint_q_values_match_backward_induction_for_a_deterministic_policy(buil
 
 def test_centralized_config_validation() -> None:
     for kwargs in ({"iterations": -1}, {"eta": 0.0}, {"eta": -1.0}):
-        with pytest.raises(GameError):
+        with pytest.raises(ConfigError):
             CentralizedConfig(**kwargs)
     with pytest.raises(ConfigError):
         run_centralized(bridge_crossing(), horizon=0)
@@ -208,5 +208,5 @@ def test_ail_on_climbing_recovers_the_unique_optimum() -> None:
 
 @pytest.mark.parametrize("kwargs", [{"iterations": -1}, {"anneal": -1}, {"beta0": 1.5}, {"beta0": -0.1}])
 def test_ail_config_validation(kwargs: dict) -> None:
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError):
         AilConfig(**kwargs)

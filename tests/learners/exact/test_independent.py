@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.catalog import climbing, random_game
 from games.normal_form.game import NormalFormGame
 from learners.exact.independent import (
@@ -73,7 +73,7 @@ def test_q_values_average_to_the_value(case: tuple[NormalFormGame, list[np.ndarr
 @given(games_and_logits())
 def test_small_steps_increase_the_value(case: tuple[NormalFormGame, list[np.ndarray]]) -> None:
     game, logits = case
-    res = run_independent(game, IndependentConfig(learning_rate=1e-3, iterations=20, tol=0.0), logits)
+    res = run_independent(game, IndependentConfig(lr=1e-3, iterations=20, tol=0.0), logits)
     assert np.all(np.diff(res.values) >= -1e-12)
 
 
@@ -117,9 +117,9 @@ def test_stops_at_a_stationary_point() -> None:
 
 
 def test_invalid_inputs_raise() -> None:
-    with pytest.raises(GameError):
-        IndependentConfig(learning_rate=0.0)
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError, match=r"IndependentConfig\.lr"):
+        IndependentConfig(lr=0.0)
+    with pytest.raises(ConfigError, match="iterations"):
         IndependentConfig(iterations=-1)
     with pytest.raises(GameError):
         run_independent(random_game(2, 2, seed=0), IndependentConfig())

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.catalog import climbing, random_game, sum_to_ten
 from games.normal_form.game import NormalFormGame
 from learners.exact.magpo import (
@@ -186,5 +186,5 @@ def test_result_shapes_and_validation() -> None:
     with pytest.raises(GameError):
         run_magpo(game, MagpoConfig(iterations=1), init=[np.array([0.5, 0.6]), np.array([0.5, 0.5])])
     for bad in ({"eta": 0.0}, {"delta": -1.0}, {"projection": "sideways"}, {"iterations": -1}):
-        with pytest.raises(GameError):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
             MagpoConfig(**bad)

@@ -9,7 +9,7 @@ import pytest
 from games.dec_pomdp.catalog import bridge_crossing
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import StochasticPolicy
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 from games.normal_form.catalog import climbing, penalty
 from learners.exact import MagpoConfig, run_magpo
 from learners.exact.magpo_dec import MagpoDecConfig, run_magpo_dec
@@ -44,11 +44,11 @@ def test_guider_is_worth_at_least_the_learner_with_a_small_step() -> None:
 
 
 def test_config_validation() -> None:
-    with pytest.raises(GameError, match="projection"):
+    with pytest.raises(ConfigError, match="projection"):
         MagpoDecConfig(projection="sideways")
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError, match="eta"):
         MagpoDecConfig(eta=0.0)
-    with pytest.raises(GameError, match="delta"):
+    with pytest.raises(ConfigError, match="delta"):
         MagpoDecConfig(delta=-1.0)
 
 

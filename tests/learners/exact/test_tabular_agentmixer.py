@@ -128,7 +128,7 @@ def test_igc_holds_for_every_trained_iterate(seed: int, init: str, iterations: i
                                              k: int) -> None:
     build, h = MODELS[name]
     model = build()
-    cfg = AgentMixerConfig(iterations=iterations, learning_rate=0.3, init=init, seed=seed, num_seeds=k)
+    cfg = AgentMixerConfig(iterations=iterations, lr=0.3, init=init, seed=seed, num_seeds=k)
     res = run_agentmixer(model, cfg, horizon=h)
     for w in range(k):
         for i in range(model.num_agents):
@@ -259,10 +259,10 @@ def test_deterministic_decentralized_policy_is_the_argmax_of_phi() -> None:
 
 @pytest.mark.parametrize("kwargs", [
     {"iterations": -1}, {"num_seeds": 0}, {"record_every": 0}, {"init": "zeros"},
-    {"learning_rate": 0.0}, {"learning_rate": -0.1},
+    {"lr": 0.0}, {"lr": -0.1},
 ])
 def test_config_validation(kwargs: dict) -> None:
-    with pytest.raises(GameError):
+    with pytest.raises(ConfigError, match=f"AgentMixerConfig.{next(iter(kwargs))}"):
         AgentMixerConfig(**kwargs)
 
 

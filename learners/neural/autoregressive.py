@@ -60,32 +60,34 @@ class AutoregressivePolicy(nn.Module):
         self.register_buffer("before", before, persistent=False)
         self.register_buffer("ids", torch.eye(self.n), persistent=False)
 
-    def logits(self, x: Tensor, actions: Tensor) -> Tensor:
-        """Every factor's logits given the joint ``actions`` (..., N) (only a_<i enters factor i)."""
+    def logits(self, x: Tensor, actions: Tensor, avail: Tensor | None = None) -> Tensor:
+        """Every factor's logits given the joint ``actions`` (..., N) (only a_<i enters factor i);
+        ``avail`` (..., N, A_max) bool masks unavailable actions (-inf)."""
         lead = x.shape[:-2]
         onehot = nn.functional.one_hot(actions.long(), self.a_max).to(x.dtype)  # (..., N, A)
         prev = onehot[..., None, :, :] * self.before[..., None].to(x.dtype)  # (..., N_i, N_j, A)
         inp = torch.cat([x, prev.reshape(*lead, self.n, self.n * self.a_max),
                          self.ids.to(x.dtype).expand(*lead, self.n, self.n)], dim=-1)
-        return self.net(inp).masked_fill(~self.slots, float("-inf"))
+        mask = self.slots if avail is None else self.slots & avail.bool()
+        return self.net(inp).masked_fill(~mask, float("-inf"))
 
-    def log_prob(self, x: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
+    def log_prob(self, x: Tensor, actions: Tensor, avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Per-agent log μ_i(a_i | x_i, a_<i) (..., N) and the factors' entropies (..., N)."""
-        logp = torch.log_softmax(self.logits(x, actions), dim=-1)
+        logp = torch.log_softmax(self.logits(x, actions, avail), dim=-1)
         chosen = logp.gather(-1, actions.long()[..., None]).squeeze(-1)
         p = logp.exp()
         entropy = -(p * logp.clamp(min=-1e4)).sum(-1)
         return chosen, entropy
 
     @torch.no_grad()
-    def sample(self, x: Tensor, deterministic: bool = False,
-               generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    def sample(self, x: Tensor, deterministic: bool = False, generator: torch.Generator | None = None,
+               avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Draw the agents in order; the joint action (..., N) and its per-agent log-probs."""
         lead = x.shape[:-2]
         actions = torch.zeros(*lead, self.n, dtype=torch.long)
         logps = torch.zeros(*lead, self.n)
         for i in range(self.n):
-            logp = torch.log_softmax(self.logits(x, actions)[..., i, :], dim=-1)
+            logp = torch.log_softmax(self.logits(x, actions, avail)[..., i, :], dim=-1)
             if deterministic:
                 a = logp.argmax(dim=-1)
             else:

@@ -111,8 +111,9 @@ class ActionDecoder(nn.Module):
         slots = torch.arange(self.a_max)[None, :] < torch.tensor(list(num_actions))[:, None]
         self.register_buffer("slots", slots, persistent=False)
 
-    def logits(self, rep: Tensor, actions: Tensor) -> Tensor:
-        """Every agent's logits (..., N, A_max) given the joint ``actions`` (only a^{<i} enters i)."""
+    def logits(self, rep: Tensor, actions: Tensor, avail: Tensor | None = None) -> Tensor:
+        """Every agent's logits (..., N, A_max) given the joint ``actions`` (only a^{<i} enters i);
+        ``avail`` (..., N, A_max) bool masks unavailable actions (-inf)."""
         tokens = nn.functional.one_hot(actions.long() + 1, self.a_max + 1).to(rep.dtype)
         shifted = torch.zeros_like(tokens)
         shifted[..., 1:, :] = tokens[..., :-1, :]
@@ -123,17 +124,18 @@ class ActionDecoder(nn.Module):
         for block in self.blocks:
             h = block(h, memory)
         out = self.head(self.ln(h)).reshape(*lead, self.n, self.a_max)
-        return out.masked_fill(~self.slots, float("-inf"))
+        mask = self.slots if avail is None else self.slots & avail.bool()
+        return out.masked_fill(~mask, float("-inf"))
 
     @torch.no_grad()
-    def sample(self, rep: Tensor, deterministic: bool = False,
-               generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    def sample(self, rep: Tensor, deterministic: bool = False, generator: torch.Generator | None = None,
+               avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Draw the agents in order: the joint action (..., N) and its per-agent log-probs."""
         lead = rep.shape[:-2]
         actions = torch.zeros(*lead, self.n, dtype=torch.long)
         logps = torch.zeros(*lead, self.n)
         for i in range(self.n):
-            logp = torch.log_softmax(self.logits(rep, actions)[..., i, :], dim=-1)
+            logp = torch.log_softmax(self.logits(rep, actions, avail)[..., i, :], dim=-1)
             if deterministic:
                 a = logp.argmax(dim=-1)
             else:

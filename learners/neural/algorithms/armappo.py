@@ -43,6 +43,7 @@ class ARMAPPO(PPOAlgorithm):
     config_class = ARMAPPOConfig
     config: ARMAPPOConfig
     executes_centrally = True
+    supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: ARMAPPOConfig) -> None:
         super().__init__(spec, config)
@@ -56,21 +57,23 @@ class ARMAPPO(PPOAlgorithm):
         return None
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
-        actions, logp = self.policy.sample(obs)
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
+        actions, logp = self.policy.sample(obs, avail=avail)
         return StepOutput(actions, logp, self.value(state), {})
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
-                          generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+                          generator: torch.Generator | None = None,
+                          avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Centralized execution: the agents are drawn in order, each seeing the earlier actions
         (``deterministic``: each factor's argmax given the earlier argmaxes)."""
-        actions, _ = self.policy.sample(obs, deterministic, generator)
+        actions, _ = self.policy.sample(obs, deterministic, generator, avail)
         return actions, torch.zeros(obs.shape[0], self.spec.num_agents, 0)
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None
-        logp, entropy = self.policy.log_prob(mb.obs, mb.actions)
+        logp, entropy = self.policy.log_prob(mb.obs, mb.actions, mb.avail)
         log_ratio = logp - mb.log_prob
         adv = mb.advantages[..., None].expand_as(log_ratio)
         return self.ppo_objective(log_ratio, adv, entropy.mean())

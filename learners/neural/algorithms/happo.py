@@ -67,11 +67,12 @@ class SeparateActors(nn.Module):
         return nn.functional.pad(logits, (0, pad), value=float("-inf")) if pad else logits
 
     def agent(self, i: int, obs: Tensor, hidden: Tensor | None, reset: Tensor | None,
-              sequence: bool) -> Tensor:
+              sequence: bool, avail: Tensor | None = None) -> Tensor:
         """Agent i's padded logits (..., A_max) from obs (..., N, obs_dim)."""
         h = None if hidden is None else hidden[..., i:i + 1, :]
         step = self.agents[i].unroll if sequence else self.agents[i]
-        out, _ = step(obs[..., i:i + 1, :], h, reset=reset)
+        a = None if avail is None else avail[..., i:i + 1, :self.agents[i].output_size]
+        out, _ = step(obs[..., i:i + 1, :], h, a, reset=reset)
         assert out.logits is not None
         return self._pad(out.logits[..., 0, :])
 
@@ -107,6 +108,7 @@ class HAPPO(PPOAlgorithm):
     name = "happo"
     config_class = HAPPOConfig
     config: HAPPOConfig
+    supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: HAPPOConfig) -> None:
         super().__init__(spec, config)
@@ -117,8 +119,9 @@ class HAPPO(PPOAlgorithm):
         self._agent = 0
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
-        out, hidden = self.actors(obs, carry["hidden"], reset=starts)
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
+        out, hidden = self.actors(obs, carry["hidden"], avail, reset=starts)
         dist = Categorical(logits=out.logits, validate_args=False)
         actions = dist.sample()
         return StepOutput(actions, dist.log_prob(actions), self.value(state), {"hidden": hidden})
@@ -126,7 +129,7 @@ class HAPPO(PPOAlgorithm):
     def _agent_log_prob(self, mb: Rollout, i: int) -> tuple[Tensor, Tensor]:
         recurrent = self.actors.config.recurrent
         logits = self.actors.agent(i, mb.obs, mb.carry0["hidden"] if recurrent else None,
-                                   mb.starts if recurrent else None, recurrent)
+                                   mb.starts if recurrent else None, recurrent, mb.avail)
         dist = Categorical(logits=logits, validate_args=False)
         return dist.log_prob(mb.actions[..., i]), dist.entropy()
 

@@ -95,6 +95,7 @@ class MAGPO(PPOAlgorithm):
     name = "magpo"
     config_class = MAGPOConfig
     config: MAGPOConfig
+    supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: MAGPOConfig) -> None:
         super().__init__(spec, config)
@@ -109,20 +110,21 @@ class MAGPO(PPOAlgorithm):
         return torch.cat([obs, state[..., None, :].expand(*obs.shape[:-1], state.shape[-1])], dim=-1)
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
-        _, hidden = self.actors(obs, carry["hidden"], reset=starts)  # keeps the learners' history
-        actions, logp = self.guider.sample(self._x(obs, state))
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
+        _, hidden = self.actors(obs, carry["hidden"], avail, reset=starts)  # the learners' history
+        actions, logp = self.guider.sample(self._x(obs, state), avail=avail)
         return StepOutput(actions, logp, self.value(state), {"hidden": hidden})
 
     def _learner_logits(self, batch: Rollout) -> Tensor:
-        out = run_actors(self.actors, batch.obs, batch.carry0["hidden"], batch.starts)
+        out = run_actors(self.actors, batch.obs, batch.carry0["hidden"], batch.starts, batch.avail)
         assert out.logits is not None
         return out.logits
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         """Step 2: the guider's clipped PPO loss, masked where μ/π left the δ band."""
         assert mb.advantages is not None
-        logp, entropy = self.guider.log_prob(self._x(mb.obs, mb.state), mb.actions)
+        logp, entropy = self.guider.log_prob(self._x(mb.obs, mb.state), mb.actions, mb.avail)
         log_ratio = (logp - mb.log_prob).sum(-1)
         adv = mb.advantages
         ratio = torch.exp(log_ratio)
@@ -143,7 +145,7 @@ class MAGPO(PPOAlgorithm):
         log_pi = torch.log_softmax(self._learner_logits(batch), dim=-1)  # (T, B, N, A)
         if self.config.projection == "forward":
             with torch.no_grad():
-                a, _ = self.guider.sample(x)
+                a, _ = self.guider.sample(x, avail=batch.avail)
             return -log_pi.gather(-1, a[..., None]).squeeze(-1).sum(-1).mean()
         n, a_max = self.spec.num_agents, log_pi.shape[-1]
         with torch.no_grad():
@@ -153,7 +155,8 @@ class MAGPO(PPOAlgorithm):
             for i in range(n):
                 cand[i, :, ..., i] = torch.arange(a_max).view(a_max, *([1] * (others.dim() - 1)))
             cand = cand.clamp(max=torch.tensor(self.spec.num_actions) - 1)
-            logits = self.guider.logits(x.expand(n, a_max, *x.shape), cand)
+            avail = None if batch.avail is None else batch.avail.expand(n, a_max, *batch.avail.shape)
+            logits = self.guider.logits(x.expand(n, a_max, *x.shape), cand, avail)
             log_mu = torch.log_softmax(logits, -1).gather(-1, cand[..., None]).squeeze(-1).sum(-1)
             log_mu = log_mu.permute(2, 3, 0, 1)  # (T, B, N_i, A): log μ(c, a_{-i})
         pi = log_pi.exp()
@@ -199,7 +202,7 @@ class MAGPO(PPOAlgorithm):
         for _ in range(cfg.backtrack_epochs):  # step 4
             with torch.no_grad():
                 a = Categorical(logits=self._learner_logits(batch), validate_args=False).sample()
-            logp, _ = self.guider.log_prob(x, a)
+            logp, _ = self.guider.log_prob(x, a, batch.avail)
             b_loss = -logp.sum(-1).mean()
             self._step("ppo", b_loss, guider_params)
             back += float(b_loss.detach())

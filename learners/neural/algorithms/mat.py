@@ -71,6 +71,7 @@ class MAT(EncoderCriticPPO):
     config_class = MATConfig
     config: MATConfig
     executes_centrally = True
+    supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: MATConfig) -> None:
         super().__init__(spec, config)
@@ -85,21 +86,23 @@ class MAT(EncoderCriticPPO):
         return None
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
         rep, values = self.encoder(obs)
-        actions, logp = self.decoder.sample(rep)
+        actions, logp = self.decoder.sample(rep, avail=avail)
         return StepOutput(actions, logp, self.normalizer.denormalize(values.mean(-1)), {})
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
-                          generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+                          generator: torch.Generator | None = None,
+                          avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Centralized execution: encode every observation, decode the agents in order."""
-        actions, _ = self.decoder.sample(self.encoder(obs)[0], deterministic, generator)
+        actions, _ = self.decoder.sample(self.encoder(obs)[0], deterministic, generator, avail)
         return actions, torch.zeros(obs.shape[0], self.spec.num_agents, 0)
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None
-        logits = self.decoder.logits(self.encoder(mb.obs)[0], mb.actions)
+        logits = self.decoder.logits(self.encoder(mb.obs)[0], mb.actions, mb.avail)
         logp_all = torch.log_softmax(logits, dim=-1)
         logp = logp_all.gather(-1, mb.actions[..., None]).squeeze(-1)
         entropy = -(logp_all.exp() * logp_all.clamp(min=-1e4)).sum(-1)

@@ -43,6 +43,7 @@ class MATDec(EncoderCriticPPO):
     name = "mat_dec"
     config_class = MATDecConfig
     config: MATDecConfig
+    supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: MATDecConfig) -> None:
         super().__init__(spec, config)
@@ -51,8 +52,9 @@ class MATDec(EncoderCriticPPO):
         self._assemble({"actors": self.actors}, critic=self.encoder)
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
-        out, hidden = self.actors(obs, carry["hidden"], reset=starts)
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
+        out, hidden = self.actors(obs, carry["hidden"], avail, reset=starts)
         dist = Categorical(logits=out.logits, validate_args=False)
         actions = dist.sample()
         return StepOutput(actions, dist.log_prob(actions), self.bootstrap_value(obs, state),
@@ -60,7 +62,7 @@ class MATDec(EncoderCriticPPO):
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None
-        out = run_actors(self.actors, mb.obs, mb.carry0["hidden"], mb.starts)
+        out = run_actors(self.actors, mb.obs, mb.carry0["hidden"], mb.starts, mb.avail)
         dist = Categorical(logits=out.logits, validate_args=False)
         log_ratio = dist.log_prob(mb.actions) - mb.log_prob
         adv = mb.advantages[..., None].expand_as(log_ratio)

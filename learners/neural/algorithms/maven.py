@@ -87,10 +87,11 @@ class MAVEN(QLearner):
         return {**super().initial_carry(num_envs), "latent": torch.zeros(num_envs, dtype=torch.long)}
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
         fresh = Categorical(logits=self.z_policy(state), validate_args=False).sample()
         z = torch.where(starts, fresh, carry["latent"])
-        q, _ = self.actors(self.agent_input(obs, z))
+        q, _ = self.actors(self.agent_input(obs, z), None, avail)
         actions, logp = self._egreedy(q.logits, self.epsilon)
         return StepOutput(actions, logp, self.value(state), {**carry, "latent": z}, {"latent": z})
 
@@ -105,11 +106,12 @@ class MAVEN(QLearner):
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
-                          generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+                          generator: torch.Generator | None = None,
+                          avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Each agent's argmax of Q_i(o^i, z, ·) (sampled: ε-greedy); ``hidden`` carries z."""
         if hidden is None:
             raise ConfigError("MAVEN executes from the episode latent: call episode_start first")
-        q, _ = self.actors(self.agent_input(obs, hidden), None)
+        q, _ = self.actors(self.agent_input(obs, hidden), None, avail)
         assert q.logits is not None
         if deterministic:
             return q.logits.argmax(-1), hidden
@@ -117,7 +119,7 @@ class MAVEN(QLearner):
 
     def extra_loss(self, mb: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """λ_MI times the discriminator's cross-entropy for the replayed z."""
-        q, _ = self.actors(self.agent_input(mb["obs"], mb["latent"]))
+        q, _ = self.actors(self.agent_input(mb["obs"], mb["latent"]), None, mb.get("avail"))
         probs = torch.softmax(q.logits, dim=-1).flatten(-2)
         logits = self.discriminator(torch.cat([probs, mb["state"]], dim=-1))
         ce = nn.functional.cross_entropy(logits, mb["latent"].long())

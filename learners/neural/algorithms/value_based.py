@@ -147,6 +147,7 @@ class QLearner(Algorithm):
     """QMIX's learner; MAVEN extends the agents' input, the carry and the losses."""
 
     config: QLearnerConfig
+    supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: QLearnerConfig, extra_input: int = 0) -> None:
         super().__init__(spec, config)
@@ -196,16 +197,18 @@ class QLearner(Algorithm):
         return torch.zeros(state.shape[0])
 
     @torch.no_grad()
-    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor) -> StepOutput:
-        q, _ = self.actors(self.agent_input(obs, None))
+    def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
+            avail: Tensor | None = None) -> StepOutput:
+        q, _ = self.actors(self.agent_input(obs, None), None, avail)
         actions, logp = self._egreedy(q.logits, self.epsilon)
         return StepOutput(actions, logp, self.value(state), carry)
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
-                          generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+                          generator: torch.Generator | None = None,
+                          avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Each agent's argmax of its own Q_i; sampled: ε-greedy with ``epsilon_finish``."""
-        q, hidden = self.actors(self.agent_input(obs, hidden), None)
+        q, hidden = self.actors(self.agent_input(obs, hidden), None, avail)
         assert q.logits is not None
         if deterministic:
             return q.logits.argmax(-1), hidden
@@ -216,13 +219,16 @@ class QLearner(Algorithm):
         """The rollout's transitions with their next observations (the last one kept pending)."""
         steps = {"obs": batch.obs, "state": batch.state, "actions": batch.actions, "reward": batch.rewards,
                  "done": batch.dones.to(torch.float32), "start": batch.starts, **batch.extras}
+        if batch.avail is not None:
+            steps["avail"] = batch.avail
+        carried = {k: v for k, v in steps.items() if k in ("avail", *batch.extras)}
         nxt = {"next_obs": batch.obs[1:], "next_state": batch.state[1:],
-               **{f"next_{k}": v[1:] for k, v in batch.extras.items()}}
+               **{f"next_{k}": v[1:] for k, v in carried.items()}}
         out = {k: v[:-1] for k, v in steps.items()}
         out.update(nxt)
         if self.pending is not None:
             first = {"next_obs": batch.obs[0], "next_state": batch.state[0],
-                     **{f"next_{k}": v[0] for k, v in batch.extras.items()}}
+                     **{f"next_{k}": v[0] for k, v in carried.items()}}
             out = {k: torch.cat([{**self.pending, **first}[k][None], v]) for k, v in out.items()}
         self.pending = {k: v[-1] for k, v in steps.items()}
         return {k: v.reshape(-1, *v.shape[2:]) for k, v in out.items()}
@@ -234,8 +240,9 @@ class QLearner(Algorithm):
         q_tot = self.mixer(chosen, mb["state"])
         with torch.no_grad():
             nxt = self.agent_input(mb["next_obs"], mb.get("next_latent"))
-            tq, _ = self.target_actors(nxt)
-            pick = (self.actors(nxt)[0].logits if cfg.double_q else tq.logits).argmax(-1)
+            tq, _ = self.target_actors(nxt, None, mb.get("next_avail"))
+            pick = (self.actors(nxt, None, mb.get("next_avail"))[0].logits if cfg.double_q
+                    else tq.logits).argmax(-1)
             target_q = self.target_mixer(tq.logits.gather(-1, pick[..., None]).squeeze(-1), mb["next_state"])
             y = mb["reward"] + cfg.gamma * (1.0 - mb["done"]) * target_q
         loss = ((q_tot - y) ** 2).mean()

@@ -170,3 +170,15 @@ def test_magpo_reverse_projection_gradient_is_the_kl_gradient() -> None:
     kl = (log_p.exp() * (log_p - log_mu)).sum()
     for got, want in zip(expected, torch.autograd.grad(kl, params), strict=True):
         assert torch.allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("algo", BASELINES)
+def test_action_masks_are_honoured(tmp_path: Path, algo: str) -> None:
+    """The masked corridor raises on a masked action: training (ε-greedy and sampled behaviour
+    included), sampled and deterministic evaluation never send one."""
+    pytest.importorskip("pettingzoo")
+    data = {"algo": algo, "env": "pettingzoo(pz_toys:corridor, mask=obs, max_cycles=6)", "seed": 0,
+            "total_steps": 8 * 4 * 3, "num_envs": 8, "rollout_len": 4, "eval_every": 1, "eval_episodes": 4,
+            "out": str(tmp_path), "tensorboard": False}
+    result = train(make_config(data, list(OVERRIDES[algo])))
+    assert result.updates == 3 and np.isfinite(result.last_eval["deterministic"])

@@ -19,7 +19,7 @@ from games.dec_pomdp.catalog import bridge_crossing, dec_tiger
 from games.dec_pomdp.evaluation import evaluate, evaluate_joint
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import StochasticPolicy
-from games.errors import ConfigError, GameError
+from games.errors import ConfigError
 from games.normal_form.catalog import climbing, coordination, penalty
 from learners.exact.ail import AilConfig, run_ail
 from learners.exact.centralized import CentralizedConfig, joint_q_values, run_centralized

@@ -17,7 +17,7 @@ from games.dec_pomdp.catalog import bridge_crossing, dec_tiger
 from games.dec_pomdp.evaluation import evaluate, occupancies
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import StochasticPolicy
-from games.errors import ConfigError, GameError
+from games.errors import ConfigError
 from games.normal_form.catalog import coordination
 from learners.exact.agentmixer import (
     RATIO_CAP,

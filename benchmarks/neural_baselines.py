@@ -11,8 +11,13 @@ tier's optima on the climbing game and bridge crossing.
   centralized executors (MAT, ARMAPPO, MAVEN) are estimated from ``--mc-episodes`` sampled episodes
   (mean ± standard error), since their test-time policy is not a decentralized table.
 
+* ``--task predator-prey`` (``predator-prey-small``, 2 predators): the final deterministic
+  evaluation return, IQM with a 95 % stratified-bootstrap interval over seeds
+  (:mod:`verification.stats`), every algorithm at one budget (``--pp-steps``).
+
 Usage: python benchmarks/neural_baselines.py --task climbing [--seeds 10] [--steps 20000]
-       [--algos happo,mat,...] ; python benchmarks/neural_baselines.py --task bridge [--seeds 3]
+       [--algos happo,mat,...] ; python benchmarks/neural_baselines.py --task bridge [--seeds 3] ;
+       python benchmarks/neural_baselines.py --task predator-prey [--seeds 3] [--pp-steps 30000]
 Prints markdown tables (paste into docs/benchmarks.md with the machine and date).
 """
 
@@ -30,6 +35,7 @@ from games.envs import make_env
 from learners.neural.algorithms import ALGORITHMS
 from learners.neural.evaluate import evaluate_decentralized, evaluate_run, load_trained, to_tensor
 from learners.neural.trainer import make_config, train
+from verification.stats import iqm, stratified_bootstrap_ci
 
 SETTINGS = {
     "agentmixer": ["lr=3e-3", "modifier.token_dim=32", "modifier.channel_mlp_dim=64", "modifier.depth=1",
@@ -39,6 +45,17 @@ SETTINGS = {
 }
 """Per-algorithm overrides (the PPO family at the climbing benchmark's learning rate; the
 transformers at a lower one; the value-based ones at their defaults)."""
+
+PP_SETTINGS = {
+    "agentmixer": ["lr=1e-3", "modifier.token_dim=32", "modifier.channel_mlp_dim=64",
+                   "modifier.token_mlp_dim=8", "modifier.depth=1", "modifier.state_hidden=[32]",
+                   "modifier.state_feature_dim=16",
+                   "modifier.policy_feature_dim=16"],
+    **{a: ["lr=1e-3"] for a in ("mappo", "ail", "happo", "armappo", "mat", "mat_dec")},
+    "magpo": ["lr=1e-3", "learner_lr=1e-3"],
+}
+"""Predator-prey: the PPO family at lr 1e-3 (the predator-prey study's rate), AgentMixer with the
+study's smaller Policy Modifier; every network otherwise at its default size."""
 
 ORDER = ["agentmixer", "mappo", "ail", "happo", "magpo", "mat_dec", "mat", "armappo", "qmix", "maven"]
 LABELS = {(0, 0): "optimum (a,a)=11", (1, 1): "(b,b)=7", (2, 2): "(c,c)=5"}
@@ -116,21 +133,47 @@ def bridge(args: argparse.Namespace, algos: list[str], tmp: Path) -> None:
             print(f"| {algo} | {res['execution']} | {seed} | {det} | {smp} | {how} |")
 
 
+def predator_prey(args: argparse.Namespace, algos: list[str], tmp: Path) -> None:
+    print(f"predator-prey-small, {args.pp_steps} env steps per run, 32 envs x 25 steps per update, "
+          f"{args.seeds} seeds; final deterministic evaluation on 32 episodes\n")
+    print("| algo | execution | IQM | 95% CI | per seed | env steps/s |")
+    print("|---|---|---:|---|---|---:|")
+    for algo in algos:
+        finals, steps, secs = [], 0, 0.0
+        for seed in range(args.seeds):
+            cfg = make_config({"algo": algo, "env": "predator-prey-small", "seed": seed,
+                               "total_steps": args.pp_steps, "num_envs": 32, "rollout_len": 25,
+                               "eval_every": 0, "eval_episodes": 32, "checkpoint_every": 10**9,
+                               "out": str(tmp / f"p_{algo}_{seed}"), "tensorboard": False},
+                              PP_SETTINGS.get(algo, []))
+            t0 = time.perf_counter()
+            result = train(cfg)
+            secs += time.perf_counter() - t0
+            steps += result.env_steps
+            finals.append(result.last_eval["deterministic"])
+        est, lo, hi = stratified_bootstrap_ci(np.array(finals), iqm, reps=1000)
+        central = "centralized" if ALGORITHMS[algo].executes_centrally else "decentralized"
+        print(f"| {algo} | {central} | {est:.2f} | [{lo:.2f}, {hi:.2f}] | "
+              f"{' '.join(f'{f:.2f}' for f in finals)} | {steps / secs:,.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", choices=("climbing", "bridge"), default="climbing")
+    parser.add_argument("--task", choices=("climbing", "bridge", "predator-prey"), default="climbing")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=20_000, help="climbing env steps per run")
     parser.add_argument("--bridge-steps", type=int, default=60_000, help="bridge env steps per run")
     parser.add_argument("--envs", type=int, default=64)
     parser.add_argument("--rollout", type=int, default=4)
     parser.add_argument("--mc-episodes", type=int, default=4000)
+    parser.add_argument("--pp-steps", type=int, default=30_000, help="predator-prey env steps per run")
     parser.add_argument("--algos", default=",".join(ORDER))
     args = parser.parse_args()
     torch.set_num_threads(1)
     algos = args.algos.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        (climbing if args.task == "climbing" else bridge)(args, algos, Path(tmp))
+        task = {"climbing": climbing, "bridge": bridge, "predator-prey": predator_prey}[args.task]
+        task(args, algos, Path(tmp))
 
 
 if __name__ == "__main__":

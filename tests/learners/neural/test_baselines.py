@@ -182,3 +182,18 @@ def test_action_masks_are_honoured(tmp_path: Path, algo: str) -> None:
             "out": str(tmp_path), "tensorboard": False}
     result = train(make_config(data, list(OVERRIDES[algo])))
     assert result.updates == 3 and np.isfinite(result.last_eval["deterministic"])
+
+
+DEC_TIGER_H3_OPTIMUM = 5.190812  # published (masplan.org), reproduced in tests/ce/planning
+
+
+@pytest.mark.parametrize("algo", sorted(set(BASELINES) - CENTRAL))
+def test_dec_tiger_exact_value_is_bounded_by_the_optimum(tmp_path: Path, algo: str) -> None:
+    """Dec-Tiger, horizon 3: the executed decentralized table's exact value never exceeds the
+    optimal decentralized value 5.190812 (and is a finite number, i.e. a valid policy table)."""
+    data = {"algo": algo, "env": "dec_tiger", "seed": 0, "total_steps": 2 * 8 * 6, "num_envs": 8,
+            "rollout_len": 6, "eval_every": 0, "eval_episodes": 4, "out": str(tmp_path), "tensorboard": False}
+    train(make_config(data, list(OVERRIDES[algo])))
+    res = evaluate_run(tmp_path)
+    for key in ("exact_deterministic_return", "exact_sampled_return"):
+        assert np.isfinite(res[key]) and res[key] <= DEC_TIGER_H3_OPTIMUM + 1e-6

@@ -44,6 +44,8 @@ def penalty(k: float = -10.0) -> NormalFormGame:
     R = [[10, 0, k], [0, 2, 0], [k, 0, 10]]: two optimal equilibria (a1, b1), (a3, b3) worth 10,
     and choosing between them risks the penalty k.
     """
+    if not k <= 0:
+        raise GameError(f"penalty game needs a miscoordination cost k <= 0, got k={k:g}")
     r = [[10, 0, k], [0, 2, 0], [k, 0, 10]]
     return NormalFormGame.cooperative(r, action_names=(("a1", "a2", "a3"), ("b1", "b2", "b3")),
                                       name="penalty" if k == -10.0 else f"penalty(k={k:g})")

@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from games.dec_pomdp.model import DecPOMDP
+from games.errors import SolverError
 
 __all__ = ["BeliefTable", "solve_bg_batch"]
 
@@ -222,6 +223,10 @@ class BeliefTable:
         tail = "reward" if (c == horizon - 1 or horizon == 1) else "qmdp"
         imm_all = beliefs @ model.reward                                        # (G, JA)
         for t in range(c - 1, -1, -1):
+            if time.perf_counter() > deadline:
+                raise SolverError(f"the time limit ran out while building the heuristic's table "
+                                  f"({c - 1 - t} of {c} stages backed up); allow more time or plan a "
+                                  f"shorter horizon")
             ids = stage_ids[t]
             out = np.full((g_total, ja_n), np.nan)
             if horizon == 1:

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -166,8 +166,17 @@ def cmd_gap(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with agentmixer's error contract: one line on stderr naming the command, status 2
+    (subcommands' parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("agentmixer").strip()
+        self.exit(2, f"agentmixer: error: {command + ': ' if command else ''}{message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="agentmixer", description="Exact equilibria, gaps and learners for cooperative MARL.")
     parser.add_argument("--version", action="version", version=f"agentmixer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -1,34 +1,38 @@
 """The climbing game (Claus & Boutilier 1998), studied analytically and against learning dynamics.
 
-R = [[11, −30, 0], [−30, 7, 6], [0, 0, 5]] is paid to both agents (welfare = 2R):
+R = [[11, −30, 0], [−30, 7, 6], [0, 0, 5]] is paid to both agents (welfare = 2R).
+
+Soundness checks (the solvers against answers derived by hand, and each other):
 
 * ``nash/pure`` and ``nash/all``: the pure NE are exactly (a1, b1) (11 each) and (a2, b2) (7 each);
   support enumeration finds those and one mixed NE, x = y = (5/16, 0, 11/16), worth 55/16 each.
 * ``ce/welfare_optimum`` and ``cce/welfare_optimum``: the welfare-maximising CE and CCE put all mass
   on (a1, b1): welfare 22.
 * ``ce/vertices`` and ``cce/vertices``: the vertices of {μ ≥ 0, Σμ = 1, Aμ ≤ 0} ⊂ R^9 enumerated
-  exactly as basic feasible solutions (every choice of 8 of the incentive rows and the 9
-  nonnegativity rows, solved with Σμ = 1, batched; singularity decided exactly by the integer
-  determinant): their count and the max/min welfare over vertices, cross-checked against the
-  welfare LP (max) and the negated-welfare LP (min).
-* ``dynamics/basins``: from a product grid of full-support initialisations (resolution 1/6 on each
-  agent's simplex: 10 × 10 = 100 starts), the fraction of starts from which exact independent
-  softmax gradient ascent (:mod:`learners.exact.independent`), tabular AgentMixer
-  (:func:`learners.exact.agentmixer.run_agentmixer_batch`, value of the executed mode) and tabular
-  MAGPO with the reverse projection (:func:`learners.exact.run_magpo`) end at value 11, 7, 6 (the
-  non-equilibrium plateau (a2, b3)), 5 or elsewhere. The measured truth: independent learners
-  reach the optimum 11 from a strict minority of starts (0.15 of them; 0.42 reach (a2, b2) = 7 and
-  0.43 are still on the (a2, b3) plateau after 3000 steps), AgentMixer from 0.22 (0.64 reach 7,
-  0.10 still at 6 after 3000 Adam steps), reverse MAGPO from 0.16 (0.84 reach 7). With one state
-  and no shared seed, AgentMixer's joint policy is a product of mode-pinned marginals: it cannot
-  express the correlation the climbing game would need to escape (a2, b2).
+  exactly as basic feasible solutions; the max/min welfare over vertices equals the welfare LP's
+  (max) and the negated-welfare LP's (min).
+* ``dynamics/basins``: the outcome fractions of every learner sum to 1.
+
+Verdicts, from a product grid of full-support starts (resolution 1/6 on each agent's simplex:
+10 × 10 = 100), classifying the final value of the *executed* policy as 11, 7, 6 (the
+non-equilibrium plateau (a2, b3)), 5 or other:
+
+* ``coordination/agentmixer``: AgentMixer (its default: the coupled IGC joint with mode hand-offs,
+  :mod:`learners.exact.agentmixer_coupled`) coordinates on (a1, b1) from at least 90 % of the starts;
+* ``coordination/agentmixer_paper``: the same claim for the paper's construction (a product of
+  per-agent modified marginals, :mod:`learners.exact.agentmixer_product`), which cannot express the
+  correlation needed to leave (a2, b2);
+* ``miscoordination/independent``: independent learners fail to coordinate from most starts (the
+  climbing game's raison d'être); reverse-KL MAGPO's fractions are reported beside them.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,9 +42,9 @@ from games.normal_form.game import NormalFormGame
 from learners.exact import MagpoConfig, run_magpo
 from learners.exact.agentmixer import AgentMixerConfig, run_agentmixer_batch
 from learners.exact.independent import IndependentConfig, run_independent_batch
-from verification.result import Check, ClaimResult
+from verification.result import Check, ClaimResult, ClaimRule, Rule, Verdict
 
-__all__ = ["basins", "polytope_vertices", "run", "simplex_grid"]
+__all__ = ["CHECKS", "CLAIMS", "basins", "polytope_vertices", "run", "simplex_grid"]
 
 TOL = 1e-9
 OUTCOMES = (11.0, 7.0, 6.0, 5.0)
@@ -48,10 +52,13 @@ OUTCOMES = (11.0, 7.0, 6.0, 5.0)
 "other". Only 11 and 7 are NE: softmax gradient ascent lingers for thousands of steps near the
 non-equilibrium vertex (a2, b3) (the escaping action's probability, hence its gradient, is tiny)."""
 OUTCOME_TOL = 0.1
+COORDINATION_GOAL = 0.9
+"""The fraction of starts from which a learner must reach 11 for "coordinates" to be reproduced."""
 INDEPENDENT = IndependentConfig(lr=0.5, iterations=3000, tol=1e-10)
 MAGPO = MagpoConfig(eta=1.0, projection="reverse", iterations=30)
-AGENTMIXER = AgentMixerConfig(iterations=3000, lr=0.1)
-LEARNERS = ("independent", "agentmixer", "magpo")
+AGENTMIXER = AgentMixerConfig(iterations=300)
+AGENTMIXER_PAPER = AgentMixerConfig.paper(iterations=3000, lr=0.1)
+LEARNERS = ("independent", "agentmixer", "agentmixer_paper", "magpo")
 
 
 def polytope_vertices(game: NormalFormGame, concept: str = "ce", tol: float = TOL) -> np.ndarray:
@@ -120,112 +127,149 @@ def _padded_mean(curves: list[np.ndarray]) -> np.ndarray:
 
 
 def basins(game: NormalFormGame, resolution: int = 6) -> dict[str, object]:
-    """Final values of independent learners, tabular AgentMixer (executed at its mode) and
-    reverse-MAGPO over the product grid of starts, with the mean learning curves."""
+    """Final executed values of independent learners, tabular AgentMixer (default and the paper's
+    construction, each at its modes) and reverse-MAGPO over the product grid of starts, with the
+    mean learning curves."""
     grid = simplex_grid(resolution)
     x = np.repeat(grid, len(grid), axis=0)
     y = np.tile(grid, (len(grid), 1))
-    ind = run_independent_batch(game, INDEPENDENT, [np.log(x), np.log(y)])
-    am = run_agentmixer_batch(game, AGENTMIXER, [np.log(x), np.log(y)])
+    starts = [np.log(x), np.log(y)]
+    ind = run_independent_batch(game, INDEPENDENT, starts)
+    am = run_agentmixer_batch(game, AGENTMIXER, starts)
+    paper = run_agentmixer_batch(game, AGENTMIXER_PAPER, starts)
     mags = [run_magpo(game, MAGPO, init=(p, q)) for p, q in zip(x, y, strict=True)]
     mag = np.array([m.final_value for m in mags])
-    finals = {"independent": ind.final_values, "agentmixer": am.mode_values[-1], "magpo": mag}
+    finals = {"independent": ind.final_values, "agentmixer": am.mode_values[-1],
+              "agentmixer_paper": paper.mode_values[-1], "magpo": mag}
     return {"starts_x": x, "starts_y": y, **finals,
             "independent_gradient": ind.gradient_norm,
-            "agentmixer_joint": am.joint_values[-1],
+            "agentmixer_handoffs": am.handoffs,
             "curves": {"independent": ind.values.mean(axis=1),
                        "agentmixer (mode)": am.mode_values.mean(axis=1),
                        "agentmixer (joint)": am.joint_values.mean(axis=1),
+                       "agentmixer paper (mode)": paper.mode_values.mean(axis=1),
                        "magpo": _padded_mean([m.learner_values for m in mags])},
             **{f"{k}_fractions": _classify(v) for k, v in finals.items()}}
 
 
-def _nash_checks(game: NormalFormGame) -> list[Check]:
+def _close(a: float, b: float, tol: float = 1e-6) -> bool:
+    return abs(float(a) - float(b)) <= tol
+
+
+CHECKS: dict[str, Rule] = {
+    "nash/pure": Rule(
+        "exactly (a1,b1) with 11 each and (a2,b2) with 7 each",
+        lambda m: m["pure_ne"] == "a1,b1; a2,b2" and m["values"] == "11, 7",
+        "every agent's best-response mask of the common payoff R"),
+    "nash/all": Rule(
+        "3 NE: (a1,b1) 22, (a2,b2) 14, mixed x = y = (5/16, 0, 11/16) with welfare 55/8",
+        lambda m: m["count"] == 3 and m["welfare"] == "22, 14, 6.875" and m["mixed_matches"] == 1,
+        "support enumeration (nondegenerate: no witness raised), welfare = sum of both payoffs"),
+    "optimum": Rule(
+        "welfare 22 with all mass on (a1,b1)",
+        lambda m: _close(m["welfare"], 22.0) and m["mass_on_a1_b1"] >= 1 - 1e-6,
+        "welfare-maximising LP (HiGHS)"),
+    "vertices": Rule(
+        "max vertex welfare = 22 = LP max; min vertex welfare = LP min (within 1e-6)",
+        lambda m: _close(m["max_welfare"], 22.0, 1e-9) and _close(m["max_welfare"], m["lp_max"])
+        and _close(m["min_welfare"], m["lp_min"]),
+        "basic feasible solutions of the polytope in R^9, enumerated by solving every choice of 8 "
+        "active inequalities with sum = 1"),
+    "dynamics/basins": Rule(
+        "the outcome fractions of every learner sum to 1",
+        lambda m: all(abs(sum(float(m[f"{k}_{o}"]) for o in (*(f"{v:g}" for v in OUTCOMES), "other")) - 1)
+                      <= 1e-12 for k in LEARNERS)),
+}
+"""The soundness rules, by check name (``ce/`` and ``cce/`` share ``optimum`` and ``vertices``)."""
+
+
+def _coordinates(key: str) -> ClaimRule:
+    return ClaimRule(
+        statement="AgentMixer's joint policy, correlated under IGC, coordinates the agents on the "
+                  "optimal joint action (a1, b1) that independent learners miss (AgentMixer, "
+                  "Sec. 4 and Thm 2)",
+        criterion=f"reproduced if {key}_11 >= {COORDINATION_GOAL:g} (the fraction of the 100 starts "
+                  "whose executed modes end at 11), else not reproduced",
+        decide=lambda m: "reproduced" if m[f"{key}_11"] >= COORDINATION_GOAL else "not reproduced",
+        keys=("starts", *(f"{key}_{o}" for o in ("11", "7", "6", "5", "other"))))
+
+
+CLAIMS: dict[str, ClaimRule] = {
+    "coordination/agentmixer": _coordinates("agentmixer"),
+    "coordination/agentmixer_paper": _coordinates("agentmixer_paper"),
+    "miscoordination/independent": ClaimRule(
+        statement="independent learners miscoordinate on the climbing game: the -30 penalties keep "
+                  "them from (a1, b1) from most starts (Claus & Boutilier 1998)",
+        criterion="reproduced if independent_11 < 0.5, else refuted",
+        decide=lambda m: "reproduced" if m["independent_11"] < 0.5 else "refuted",
+        keys=("starts", "independent_11", "independent_7", "independent_6", "magpo_11", "magpo_7")),
+}
+"""The verdict rules, by claim name."""
+
+
+def _nash_measure(game: NormalFormGame) -> tuple[dict[str, Any], dict[str, Any]]:
     pure = pure_nash_equilibria(game)
     r = game.payoffs[0]
-    pure_values = [float(r[a]) for a in pure]
+    values = [float(r[a]) for a in pure]
     ne = sorted(support_enumeration(game), key=lambda e: -e.welfare)
     mixed = [e for e in ne if max(len(s) for s in e.supports) > 1]
     expected_mixed = np.array([5 / 16, 0, 11 / 16])
     mixed_ok = len(mixed) == 1 and all(np.allclose(s, expected_mixed, atol=1e-12)
                                        for s in mixed[0].strategies)
-    return [
-        Check(
-            name="nash/pure",
-            passed=pure == [(0, 0), (1, 1)] and pure_values == [11.0, 7.0],
-            measured={"pure_ne": "; ".join(game.joint_action_name(a) for a in pure),
-                      "values": ", ".join(f"{v:g}" for v in pure_values),
-                      "welfare": ", ".join(f"{2 * v:g}" for v in pure_values)},
-            expected="exactly (a1,b1) with 11 each and (a2,b2) with 7 each",
-            detail="every agent's best-response mask of the common payoff R",
-        ),
-        Check(
-            name="nash/all",
-            passed=len(ne) == 3 and mixed_ok and [round(e.welfare, 12) for e in ne] == [22.0, 14.0, 6.875],
-            measured={"count": len(ne), "welfare": ", ".join(f"{e.welfare:.10g}" for e in ne),
-                      "mixed": "; ".join(str(np.round(e.strategies[0], 6).tolist()) for e in mixed)},
-            expected="3 NE: (a1,b1) 22, (a2,b2) 14, mixed x = y = (5/16, 0, 11/16) with welfare 55/8",
-            detail="support enumeration (nondegenerate: no witness raised), welfare = sum of both payoffs",
-        ),
-    ]
+    pure_m = {"pure_ne": "; ".join(game.joint_action_name(a) for a in pure),
+              "values": ", ".join(f"{v:g}" for v in values),
+              "welfare": ", ".join(f"{2 * v:g}" for v in values)}
+    all_m = {"count": len(ne), "welfare": ", ".join(f"{round(e.welfare, 12):.10g}" for e in ne),
+             "mixed": "; ".join(str(np.round(e.strategies[0], 6).tolist()) for e in mixed),
+             "mixed_matches": int(mixed_ok)}
+    return pure_m, all_m
 
 
-def _optimum_checks(game: NormalFormGame) -> list[Check]:
-    out = []
-    for concept, solve in (("ce", solve_ce), ("cce", solve_cce)):
-        res = solve(game)
-        mass = float(res.distribution[0, 0])
-        out.append(Check(
-            name=f"{concept}/welfare_optimum",
-            passed=abs(res.welfare - 22.0) <= 1e-6 and mass >= 1 - 1e-6,
-            measured={"welfare": res.welfare, "mass_on_a1_b1": mass, "gap": res.gap.epsilon},
-            expected="welfare 22 with all mass on (a1,b1)",
-            detail=f"welfare-maximising {concept.upper()} LP (HiGHS)",
-        ))
+def _optimum_measure(game: NormalFormGame, concept: str) -> dict[str, Any]:
+    res = (solve_ce if concept == "ce" else solve_cce)(game)
+    return {"welfare": res.welfare, "mass_on_a1_b1": float(res.distribution[0, 0]), "gap": res.gap.epsilon}
+
+
+def _vertex_measure(game: NormalFormGame, concept: str) -> dict[str, Any]:
+    solve = solve_ce if concept == "ce" else solve_cce
+    verts = polytope_vertices(game, concept)
+    vw = verts @ game.welfare.ravel()
+    return {"vertices": len(verts), "pure_vertices": int(np.sum(verts.max(axis=1) > 1 - TOL)),
+            "max_welfare": float(vw.max()), "min_welfare": float(vw.min()), "lp_max": solve(game).welfare,
+            "lp_min": -solve(game, "linear", weights=-game.welfare).objective_value}
+
+
+def basin_numbers(data: Mapping[str, object]) -> dict[str, float | str]:
+    """The measured basin fractions (``{learner}_{outcome}``) and the run's key figures."""
+    out: dict[str, float | str] = {"starts": len(data["independent"])}  # type: ignore[arg-type]
+    for k in LEARNERS:
+        out.update({f"{k}_{o}": v for o, v in data[f"{k}_fractions"].items()})  # type: ignore[union-attr]
+    out["agentmixer_mean_handoffs"] = float(np.mean(data["agentmixer_handoffs"]))  # type: ignore[arg-type]
+    out["independent_max_final_gradient"] = float(data["independent_gradient"].max())  # type: ignore[union-attr]
     return out
 
 
-def _vertex_checks(game: NormalFormGame) -> list[Check]:
-    out = []
-    w = game.welfare.ravel()
-    for concept, solve in (("ce", solve_ce), ("cce", solve_cce)):
-        verts = polytope_vertices(game, concept)
-        vw = verts @ w
-        lp_max = solve(game).welfare
-        lp_min = -solve(game, "linear", weights=-game.welfare).objective_value
-        pure = int(np.sum(verts.max(axis=1) > 1 - TOL))
-        out.append(Check(
-            name=f"{concept}/vertices",
-            passed=abs(vw.max() - 22.0) <= 1e-9 and abs(vw.max() - lp_max) <= 1e-6
-            and abs(vw.min() - lp_min) <= 1e-6,
-            measured={"vertices": len(verts), "pure_vertices": pure, "max_welfare": float(vw.max()),
-                      "min_welfare": float(vw.min()), "lp_max": lp_max, "lp_min": lp_min},
-            expected="max vertex welfare = 22 = LP max; min vertex welfare = LP min (within 1e-6)",
-            detail=f"basic feasible solutions of the {concept.upper()} polytope in R^9, enumerated by "
-                   "solving every choice of 8 active inequalities with sum = 1",
-        ))
-    return out
+BASIN_DETAIL = (f"product grid of full-support starts (1/6 resolution per simplex); independent: lr "
+                f"{INDEPENDENT.lr:g}, {INDEPENDENT.iterations} exact gradient steps; AgentMixer: coupled "
+                f"IGC joint, soft policy iteration eta {AGENTMIXER.lr:g}, {AGENTMIXER.iterations} steps, "
+                f"hand-off margin {AGENTMIXER.handoff_margin:g}; the paper's construction: Adam lr "
+                f"{AGENTMIXER_PAPER.lr:g}, {AGENTMIXER_PAPER.iterations} steps; both executed at their "
+                f"modes; MAGPO: reverse projection, eta {MAGPO.eta:g}, {MAGPO.iterations} iterations; "
+                f"outcome = final value within {OUTCOME_TOL:g} of 11 / 7 / 6 / 5")
 
 
-def _basin_check(data: dict[str, object]) -> Check:
-    fr = {k: data[f"{k}_fractions"] for k in LEARNERS}
-    sums_ok = all(abs(sum(f.values()) - 1) <= 1e-12 for f in fr.values())  # type: ignore[attr-defined]
-    measured: dict[str, float | str] = {"starts": len(data["independent"])}  # type: ignore[arg-type]
-    for k, f in fr.items():
-        measured.update({f"{k}_{o}": v for o, v in f.items()})  # type: ignore[attr-defined]
-    measured["independent_max_final_gradient"] = float(data["independent_gradient"].max())  # type: ignore[union-attr]
-    return Check(
-        name="dynamics/basins",
-        passed=sums_ok and fr["independent"]["11"] < 0.5,  # type: ignore[index]
-        measured=measured,
-        expected="fractions sum to 1 per learner; independent learners reach 11 from < 0.5 of starts",
-        detail=(f"product grid of full-support starts (1/6 resolution per simplex); independent: "
-                f"lr {INDEPENDENT.lr:g}, {INDEPENDENT.iterations} exact gradient steps; "
-                f"AgentMixer: Adam lr {AGENTMIXER.lr:g}, {AGENTMIXER.iterations} exact "
-                f"steps, K = 1, value of the executed mode; MAGPO: reverse projection, eta "
-                f"{MAGPO.eta:g}, {MAGPO.iterations} iterations; outcome = final value within "
-                f"{OUTCOME_TOL:g} of 11 / 7 / 6 / 5 (6 and 5 are not NE: slow plateaus)"),
-    )
+def judge(measured: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[Check, ...], tuple[Verdict, ...]]:
+    """Checks and verdicts from the measured numbers, keyed by check name (``basins`` for the basins)."""
+    checks = [CHECKS["nash/pure"].check("nash/pure", measured["nash/pure"]),
+              CHECKS["nash/all"].check("nash/all", measured["nash/all"])]
+    for concept in ("ce", "cce"):
+        name = f"{concept}/welfare_optimum"
+        checks.append(CHECKS["optimum"].check(name, measured[name]))
+        checks.append(CHECKS["vertices"].check(f"{concept}/vertices", measured[f"{concept}/vertices"]))
+    basins_m = measured["basins"]
+    checks.append(CHECKS["dynamics/basins"].check("dynamics/basins", basins_m, BASIN_DETAIL))
+    verdicts = [rule.verdict(name, basins_m, assumptions=BASIN_DETAIL) for name, rule in CLAIMS.items()]
+    return tuple(checks), tuple(verdicts)
 
 
 def _plot(data: dict[str, object], out_dir: Path) -> list[Path]:
@@ -240,7 +284,7 @@ def _plot(data: dict[str, object], out_dir: Path) -> list[Path]:
     x, y = data["starts_x"], data["starts_y"]
     assert isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
     out_dir.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(LEARNERS), figsize=(13, 4), sharey=True)
+    fig, axes = plt.subplots(1, len(LEARNERS), figsize=(17, 4), sharey=True)
     for ax, key in zip(axes, LEARNERS, strict=True):
         vals = np.asarray(data[key])
         sc = ax.scatter(x[:, 0] + 0.02 * y[:, 1], y[:, 0] + 0.02 * x[:, 1], c=vals, cmap="viridis",
@@ -269,11 +313,17 @@ def _plot(data: dict[str, object], out_dir: Path) -> list[Path]:
 
 
 def run(out_dir: str | Path | None = None) -> ClaimResult:
-    """All checks of the climbing-game claim; with ``out_dir`` also PNGs of the basins and the
-    learning curves (if matplotlib is installed)."""
+    """The climbing game's verdicts and soundness checks; with ``out_dir`` also PNGs of the basins
+    and the learning curves (if matplotlib is installed)."""
     game = climbing()
     data = basins(game)
-    checks = [*_nash_checks(game), *_optimum_checks(game), *_vertex_checks(game), _basin_check(data)]
+    pure_m, all_m = _nash_measure(game)
+    measured: dict[str, Mapping[str, Any]] = {"nash/pure": pure_m, "nash/all": all_m,
+                                               "basins": basin_numbers(data)}
+    for concept in ("ce", "cce"):
+        measured[f"{concept}/welfare_optimum"] = _optimum_measure(game, concept)
+        measured[f"{concept}/vertices"] = _vertex_measure(game, concept)
+    checks, verdicts = judge(measured)
     if out_dir is not None:
         _plot(data, Path(out_dir))
-    return ClaimResult("climbing", tuple(checks))
+    return ClaimResult("climbing", checks, verdicts)

@@ -8,11 +8,11 @@ Everything is computed exactly (no sampling): see :mod:`learners.exact.implicit`
 :mod:`learners.exact.magpo` and :mod:`learners.exact.magpo_dec`.
 """
 
-from learners.exact.agentmixer import AgentMixerConfig, AgentMixerResult, run_agentmixer
+from learners.exact.agentmixer import AgentMixerConfig, AgentMixerResult, TrainingStep, run_agentmixer
 from learners.exact.ail import AilConfig, AilResult, run_ail
 from learners.exact.centralized import CentralizedConfig, CentralizedResult, run_centralized
 from learners.exact.decentralized import DecentralizedConfig, DecentralizedResult, run_decentralized
-from learners.exact.igc import gaussian_igc, igc_joint, igc_modify, softmax_modifier_counterexample
+from learners.exact.igc import gaussian_igc, igc_cap, igc_joint, igc_modify, softmax_modifier_counterexample
 from learners.exact.implicit import (
     DistillationResult,
     Mixture,
@@ -20,6 +20,7 @@ from learners.exact.implicit import (
     distillation,
     identifiability,
     implicit_product_policy,
+    reactive_distillation,
     uniform_optimal_joint_policy,
 )
 from learners.exact.independent import IndependentConfig, IndependentResult, run_independent
@@ -43,13 +44,16 @@ __all__ = [
     "MagpoDecResult",
     "MagpoResult",
     "Mixture",
+    "TrainingStep",
     "behaviour_occupancies",
     "distillation",
     "gaussian_igc",
     "identifiability",
+    "igc_cap",
     "igc_joint",
     "igc_modify",
     "implicit_product_policy",
+    "reactive_distillation",
     "run_agentmixer",
     "run_ail",
     "run_centralized",

@@ -27,6 +27,7 @@ gradients are checked against central finite differences in the tests.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ __all__ = [
     "Factors",
     "ProductGradient",
     "ProductTables",
+    "einsum",
     "joint_tables",
     "product_gradient",
     "product_tables",
@@ -70,6 +72,17 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def softmax_vjp(probs: np.ndarray, grad_probs: np.ndarray) -> np.ndarray:
     """∂L/∂logits from ∂L/∂p for p = softmax(logits): p ⊙ (g − ⟨g, p⟩)."""
     return probs * (grad_probs - (grad_probs * probs).sum(axis=-1, keepdims=True))
+
+
+@functools.lru_cache(maxsize=1024)
+def _einsum_path(spec: str, shapes: tuple[tuple[int, ...], ...]) -> list:
+    return np.einsum_path(spec, *(np.broadcast_to(0.0, sh) for sh in shapes), optimize="greedy")[0]
+
+
+def einsum(spec: str, *operands: np.ndarray) -> np.ndarray:
+    """``np.einsum`` with an optimised contraction order, found once per (spec, shapes) and reused
+    (the exact learners contract the same shapes thousands of times)."""
+    return np.einsum(spec, *operands, optimize=_einsum_path(spec, tuple(np.shape(x) for x in operands)))
 
 
 class _Letters:
@@ -198,7 +211,7 @@ def _tables(model: DecPOMDP, horizon: int, discount: float,
     rho = model.initial.reshape(s_count, *([1] * n))
     rhos = [rho]
     for t in range(horizon - 1):
-        nxt = np.einsum(step, rho, *policy(t), tr, ob, optimize=True)
+        nxt = einsum(step, rho, *policy(t), tr, ob)
         rho = nxt.reshape(s_count, *(sizes(t)[i] * acts[i] * obs[i] for i in range(n)))
         rhos.append(rho)
     back = f"s{L.acts}z,{L.acts}z{L.obs},z{L.extended()}->s{L.hs}{L.acts}"
@@ -210,9 +223,9 @@ def _tables(model: DecPOMDP, horizon: int, discount: float,
         q = np.broadcast_to(rw.reshape(s_count, *([1] * n), *acts), (s_count, *sz, *acts)).copy()
         if v_next is not None:
             v = v_next.reshape(s_count, *(x for i in range(n) for x in (sz[i], acts[i], obs[i])))
-            q += discount * np.einsum(back, tr, ob, v, optimize=True)
+            q += discount * einsum(back, tr, ob, v)
         qs[t] = q
-        v_next = np.einsum(mean, q, *policy(t), optimize=True)
+        v_next = einsum(mean, q, *policy(t))
     assert v_next is not None
     return ProductTables(float(model.initial @ v_next.reshape(s_count)), rhos, qs)
 
@@ -240,7 +253,7 @@ def product_gradient(model: DecPOMDP, factors: Factors, horizon: int,
         for i in range(n):
             spec = f"s{L.hs}{L.acts},{L.factors(skip=i)}->s{L.h[i]}{L.a[i]}"
             others = [beta[j][t] for j in range(n) if j != i]
-            grads[i][t] = np.einsum(spec, weighted, *others, optimize=True)
+            grads[i][t] = einsum(spec, weighted, *others)
     reach = [[r.sum(axis=tuple(k for k in range(n + 1) if k != 1 + i)) for r in tab.rhos] for i in range(n)]
     return ProductGradient(tab.value, grads, reach)
 

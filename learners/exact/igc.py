@@ -33,6 +33,14 @@ can move the mode (:func:`softmax_modifier_counterexample`). Here instead:
   and modified again by unconstrained coupling logits, so the joint mode is the tuple of individual
   modes and — by the same bijection — every joint distribution with full support and strict mode
   at that tuple (ratio < c) is reachable, correlations of any kind included.
+* :func:`igc_cap` puts IGC on *any* distribution given by logits l and a chosen mode k (which need
+  not be argmax l): r_k = 1, r_j = c σ(l_j − l_k − log c), β = r / Σ r. In odds, with
+  ũ_j = e^{l_j − l_k} the uncapped ratio to k, r_j = c ũ_j / (c + ũ_j): ≈ ũ_j while ũ_j ≪ c and
+  < c always, so k is β's strict mode. For a fixed k, l ↦ β is onto B_c (every full-support β
+  with strict mode k and ratios < c; inverse :func:`igc_uncap`). Tabular AgentMixer's coupled
+  joint (:mod:`learners.exact.agentmixer_coupled`) is igc_cap over joint actions with k the tuple
+  of the decentralized modes: the logits are free (any correlation), IGC holds by construction,
+  and moving the mode is an explicit act (a hand-off) rather than a side effect of the logits.
 * :func:`gaussian_igc`: continuous actions. The joint Gaussian's mean is the stacked individual means
   (its mode, and each agent's marginal mean is its own mean), the covariance L Lᵀ + jitter I comes
   from any modifier factor L.
@@ -54,10 +62,13 @@ __all__ = [
     "SoftmaxCounterexample",
     "gaussian_igc",
     "gaussian_log_density",
+    "igc_cap",
+    "igc_cap_vjp",
     "igc_joint",
     "igc_modify",
     "igc_modify_logits",
     "igc_modify_vjp",
+    "igc_uncap",
     "joint_mode",
     "mode",
     "softmax_modifier",
@@ -258,6 +269,79 @@ def igc_joint(alphas: Sequence[np.ndarray], coupling: np.ndarray | None = None,
     product = product.reshape(flat)
     joint = igc_modify(product / product.sum(axis=-1, keepdims=True), coupling.reshape(flat), **caps)
     return joint.reshape(batch + sizes)
+
+
+def _check_mode(logits: np.ndarray, mode_index: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    logits = np.asarray(logits, dtype=float)
+    k = np.asarray(mode_index)
+    if logits.ndim < 1 or np.any(np.isnan(logits)) or np.any(logits == np.inf):
+        raise GameError(f"logits need a last axis of actions and no NaN / +inf, got shape {logits.shape}")
+    if k.shape != logits.shape[:-1] or not np.issubdtype(k.dtype, np.integer):
+        raise GameError(f"mode must be integers of shape {logits.shape[:-1]}, got {k.dtype} {k.shape}")
+    if np.any((k < 0) | (k >= logits.shape[-1])):
+        raise GameError(f"mode indices must lie in [0, {logits.shape[-1]})")
+    top = np.take_along_axis(logits, k[..., None], axis=-1)
+    if not np.all(np.isfinite(top)):
+        raise GameError("the mode must have a finite logit (positive probability)")
+    return logits, k[..., None]
+
+
+def igc_cap(logits: np.ndarray, mode_index: np.ndarray | int, *,
+            ratio_cap: float = DEFAULT_RATIO_CAP) -> np.ndarray:
+    """β with strict mode ``mode_index`` from logits l (shape (..., A); −inf = probability 0).
+
+    r_k = 1, r_j = c σ(l_j − l_k − log c) = c ũ_j / (c + ũ_j) with ũ_j = e^{l_j − l_k}, β = r / Σ r
+    (module docstring): β_j / β_k < c < 1 for every j ≠ k, whatever l. ``mode_index`` has shape
+    (...) (an int for a single row).
+    """
+    logits, k = _check_mode(logits, mode_index)
+    cap, _ = _check_caps(ratio_cap, min(ratio_cap, DEFAULT_BASE_CAP))
+    top = np.take_along_axis(logits, k, axis=-1)
+    with np.errstate(invalid="ignore"):
+        r = cap * _sigmoid(logits - top - np.log(cap))
+    np.put_along_axis(r, k, 1.0, axis=-1)
+    return r / r.sum(axis=-1, keepdims=True)
+
+
+def igc_cap_vjp(logits: np.ndarray, mode_index: np.ndarray | int, grad_beta: np.ndarray, *,
+                ratio_cap: float = DEFAULT_RATIO_CAP) -> np.ndarray:
+    """∂L/∂l from ∂L/∂β for β = :func:`igc_cap` (l, k): with x_j = l_j − l_k − log c, σ = σ(x_j),
+    ∂L/∂r_j = (g_j − ⟨g, β⟩) / Σr, ∂L/∂l_j = ∂L/∂r_j c σ (1 − σ) (j ≠ k), ∂L/∂l_k = −Σ_{j≠k} ∂L/∂l_j."""
+    logits, k = _check_mode(logits, mode_index)
+    g = np.asarray(grad_beta, dtype=float)
+    if g.shape != logits.shape:
+        raise GameError(f"grad_beta shape {g.shape} must equal the logits' {logits.shape}")
+    cap, _ = _check_caps(ratio_cap, min(ratio_cap, DEFAULT_BASE_CAP))
+    top = np.take_along_axis(logits, k, axis=-1)
+    with np.errstate(invalid="ignore"):
+        sig = _sigmoid(logits - top - np.log(cap))
+    r = cap * sig
+    np.put_along_axis(r, k, 1.0, axis=-1)
+    total = r.sum(axis=-1, keepdims=True)
+    beta = r / total
+    g_r = (g - (g * beta).sum(axis=-1, keepdims=True)) / total
+    g_l = g_r * cap * sig * (1.0 - sig)
+    np.put_along_axis(g_l, k, 0.0, axis=-1)
+    np.put_along_axis(g_l, k, -g_l.sum(axis=-1, keepdims=True), axis=-1)
+    return g_l
+
+
+def igc_uncap(beta: np.ndarray, mode_index: np.ndarray | int, *,
+              ratio_cap: float = DEFAULT_RATIO_CAP) -> np.ndarray:
+    """The inverse of :func:`igc_cap`: logits l with l_k = 0 and ``igc_cap(l, k) == beta``.
+
+    ``beta`` must have strict mode k with ratios β_j / β_k < c (zeros give l_j = −inf).
+    """
+    beta = _check_distribution(beta, "beta")
+    _, k = _check_mode(np.zeros(beta.shape), mode_index)
+    cap, _ = _check_caps(ratio_cap, min(ratio_cap, DEFAULT_BASE_CAP))
+    r = beta / np.take_along_axis(beta, k, axis=-1)
+    off = np.ones(beta.shape, dtype=bool)
+    np.put_along_axis(off, k, False, axis=-1)
+    if np.any(r[off] >= cap):
+        raise GameError("beta is not reachable: needs beta_j < c beta_k for every j != k")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(off, np.log(r) - np.log1p(-r / cap), 0.0)
 
 
 def gaussian_igc(means: np.ndarray, joint_cov_factor: np.ndarray, *,

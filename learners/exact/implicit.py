@@ -12,6 +12,9 @@ a joint policy is an array ``pi[t, s, ja]`` (or ``pi[s, ja]``, used at every ste
 * :func:`distillation` (Eqs. 8-9 and the β-mixture of Eq. 6): η_{k+1} = implicit product policy of
   π_θ under the behaviour π_{η_k} (or β_k π_θ + (1 - β_k) π_{η_k}).
 * :func:`identifiability` (Def. 5): Σ_t E_{(s, h) ~ ρ^φ_t} KL(π_θ,t(· | s) || Π_i φ^i_t(· | h^i)).
+* :func:`reactive_distillation`: Eq. 8 for *stationary* memoryless policies on a discounted
+  problem, η_{k+1}^i(a_i | o_i) = Σ_s d^{η_k}(s | o_i) m^i(a_i | s) with d^{η_k} the discounted
+  occupancy of (state, last observation) under η_k — which need not converge.
 
 Behaviour occupancies are ρ_t(s, h^1, ..., h^N) over the joint AOH; their size S Π_i (|A_i||O_i|)^t
 limits everything here to small models.
@@ -27,16 +30,18 @@ import numpy as np
 
 from games.dec_pomdp.evaluation import evaluate, mmdp_q_values, occupancies
 from games.dec_pomdp.model import DecPOMDP
-from games.dec_pomdp.policies import DeterministicPolicy, StochasticPolicy
+from games.dec_pomdp.policies import DeterministicPolicy, ReactivePolicy, StochasticPolicy
 from games.errors import GameError
 
 __all__ = [
     "DistillationResult",
     "Mixture",
+    "ReactiveDistillation",
     "behaviour_occupancies",
     "distillation",
     "identifiability",
     "implicit_product_policy",
+    "reactive_distillation",
     "uniform_optimal_joint_policy",
 ]
 
@@ -299,3 +304,83 @@ def identifiability(model: DecPOMDP, joint_policy: np.ndarray,
                 return float("inf")
             total -= float(np.where(need > 0, need * np.log(np.where(q > 0, q, 1.0)), 0.0).sum())
     return max(total, 0.0) if total > -1e-12 else total
+
+
+@dataclass(frozen=True)
+class ReactiveDistillation:
+    """Outcome of :func:`reactive_distillation`: η_0, ..., η_K and max |η_{k+1} − η_k| per step."""
+
+    policies: list[ReactivePolicy] = field(repr=False)
+    change: list[float]
+
+    @property
+    def policy(self) -> ReactivePolicy:
+        return self.policies[-1]
+
+
+def _reactive_joint(model: DecPOMDP, per_agent: Sequence[np.ndarray]) -> np.ndarray:
+    """P(ja | jo) (JO, JA) from per-agent (O_i, A_i) tables, C order over agents for both."""
+    n = model.num_agents
+    joint = np.ones(())
+    for p in per_agent:
+        joint = np.multiply.outer(joint, p)
+    perm = [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)]
+    return np.transpose(joint, perm).reshape(model.num_joint_observations, model.num_joint_actions)
+
+
+def reactive_occupancy(model: DecPOMDP, policy: ReactivePolicy, discount: float) -> np.ndarray:
+    """Σ_{t≥1} γ^{t−1} P(s_t = s, o_t = jo) under memoryless policies, shape (S, O_1, ..., O_N)."""
+    s, jo = model.num_states, model.num_joint_observations
+    pa0 = np.ones(())
+    for p in policy.initial:
+        pa0 = np.multiply.outer(pa0, p)
+    to = model.transition[:, :, :, None] * model.observation[None, :, :, :]      # (S, JA, S', JO)
+    step = np.einsum("oa,satq->sotq", _reactive_joint(model, policy.probs), to).reshape(s * jo, s * jo)
+    first = np.einsum("s,a,satq->tq", model.initial, pa0.ravel(), to).reshape(s * jo)
+    occ = np.linalg.solve(np.eye(s * jo) - discount * step.T, first)
+    return occ.reshape(s, *model.num_observations)
+
+
+def reactive_distillation(model: DecPOMDP, joint_policy: np.ndarray, iterations: int,
+                          init: ReactivePolicy | None = None, discount: float | None = None,
+                          tol: float = 1e-13) -> ReactiveDistillation:
+    """Eq. 8 with stationary memoryless policies on the discounted problem (module docstring).
+
+    ``joint_policy`` is a stationary π_θ(a | s) of shape (S, JA); η_0 defaults to uniform. At
+    t = 0 (no observation yet) the posterior is b0, so η^i's initial distribution is
+    Σ_s b0(s) m^i(a | s); afterwards η^i(a | o) = Σ_s d(s | o) m^i(a | s), d the discounted
+    occupancy of (s, o_i) under η_k (:func:`reactive_occupancy`). Observations that η_k never
+    produces keep their row. Stops early once an update changes nothing beyond ``tol``.
+    """
+    gamma = model.discount if discount is None else float(discount)
+    if not 0.0 <= gamma < 1.0:
+        raise GameError(f"stationary distillation needs a discount < 1, got {gamma}")
+    pi = np.asarray(joint_policy, dtype=float)
+    if pi.shape != (model.num_states, model.num_joint_actions):
+        raise GameError(f"joint policy shape {pi.shape}; expected ({model.num_states}, "
+                        f"{model.num_joint_actions})")
+    n = model.num_agents
+    marg = _marginals(model, pi)
+    eta = init or ReactivePolicy(tuple(np.full(m, 1.0 / m) for m in model.num_actions),
+                                 tuple(np.full((q, m), 1.0 / m) for m, q in
+                                       zip(model.num_actions, model.num_observations, strict=True)))
+    eta.validate(model.num_actions, model.num_observations)
+    first = tuple(model.initial @ m for m in marg)
+    policies, change = [eta], []
+    for _ in range(int(iterations)):
+        occ = reactive_occupancy(model, eta, gamma)
+        probs = []
+        for i in range(n):
+            w = occ.sum(axis=tuple(1 + j for j in range(n) if j != i))                 # (S, O_i)
+            reach = w.sum(axis=0)
+            row = w.T @ marg[i]
+            probs.append(np.where(reach[:, None] > 0, row / np.where(reach > 0, reach, 1.0)[:, None],
+                                  eta.probs[i]))
+        new = ReactivePolicy(first, tuple(p / p.sum(axis=1, keepdims=True) for p in probs))
+        pairs = [*zip(new.probs, eta.probs, strict=True), *zip(new.initial, eta.initial, strict=True)]
+        change.append(max(float(np.abs(a - b).max()) for a, b in pairs))
+        eta = new
+        policies.append(eta)
+        if change[-1] <= tol:
+            break
+    return ReactiveDistillation(policies, change)

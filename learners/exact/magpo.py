@@ -192,13 +192,16 @@ def forward_projection(mu: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def reverse_projection(log_mu: np.ndarray, start: Sequence[np.ndarray], max_sweeps: int = 1000,
-                       tol: float = 1e-13) -> tuple[tuple[np.ndarray, ...], int]:
+                       tol: float = 1e-13, trace: list[tuple[np.ndarray, ...]] | None = None,
+                       ) -> tuple[tuple[np.ndarray, ...], int]:
     """Coordinate descent on KL(π || μ) over products, from ``start``; returns (π, sweeps used).
 
     ``log_mu`` is log μ (−inf off μ's support). Agent i's exact best response given π_-i is
     π^i ∝ exp(E_{a_-i ~ π_-i} log μ(a_i, a_-i)), with 0 · log 0 = 0 in the expectation (actions of
     −inf score get probability 0). Agents are updated in order 1..N within a sweep, each seeing the
-    others' latest policies; the sweeps stop when no policy moved by more than ``tol``.
+    others' latest policies; the sweeps stop when no policy moved by more than ``tol``. With
+    ``trace`` the product after every single agent's update is appended to it (MAGPO Cor. 4.2
+    concerns these intermediate policies).
     """
     n = log_mu.ndim
     pol = [np.asarray(p, dtype=float).copy() for p in start]
@@ -213,6 +216,8 @@ def reverse_projection(log_mu: np.ndarray, start: Sequence[np.ndarray], max_swee
             new = np.exp(_normalise_log(scores))
             moved = max(moved, float(np.max(np.abs(new - pol[i]))))
             pol[i] = new
+            if trace is not None:
+                trace.append(tuple(p.copy() for p in pol))
         if moved <= tol:
             break
     return tuple(pol), sweeps

@@ -15,6 +15,7 @@ No training loop lives here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -28,16 +29,18 @@ from learners.neural.actors import ActorConfig, ActorOutput, Actors
 from learners.neural.heads import (
     DEFAULT_BASE_CAP,
     DEFAULT_TORCH_RATIO_CAP,
+    CoupledJointCategorical,
     GaussianIGCHead,
     JointCategorical,
     JointNormal,
+    igc_cap_torch,
     igc_joint_categorical,
 )
 from learners.neural.modifier import ModifierConfig, PolicyModifier
 
 __all__ = ["ActResult", "AgentMixerPolicy"]
 
-JointDist = JointCategorical | JointNormal
+JointDist = JointCategorical | JointNormal | CoupledJointCategorical
 DecentralizedDist = Categorical | Independent
 
 
@@ -70,6 +73,9 @@ class AgentMixerPolicy(nn.Module):
         ratio_cap, base_cap: c and q of the discrete IGC head (:func:`igc_modify_torch`).
         log_std_bounds: clamp of the PM's continuous log-std.
         action_bounds: continuous: the (N, d) box (low, high) that bounds the actors' means.
+        joint: discrete: ``"product"`` (the paper's per-agent modifier, Π_i IGC(α_i, ε_i)) or
+            ``"coupled"`` (free logits over the Π_i A_i joint actions, IGC by
+            :func:`~learners.neural.heads.igc_cap_torch` at the actors' modes).
     """
 
     def __init__(self, n_agents: int, obs_dim: int, state_dim: int,
@@ -77,15 +83,20 @@ class AgentMixerPolicy(nn.Module):
                  actor_config: ActorConfig | None = None, modifier_config: ModifierConfig | None = None,
                  ratio_cap: float = DEFAULT_TORCH_RATIO_CAP, base_cap: float = DEFAULT_BASE_CAP,
                  log_std_bounds: tuple[float, float] = (-5.0, 2.0),
-                 action_bounds: tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]] | None = None
-                 ) -> None:
+                 action_bounds: tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]] | None = None,
+                 joint: str = "product") -> None:
         super().__init__()
         if not 0.0 < base_cap < ratio_cap < 1.0:
             raise GameError(f"need 0 < base_cap < ratio_cap < 1, got {base_cap}, {ratio_cap}")
         self.actors = Actors(n_agents, obs_dim, action_counts, action_dim, actor_config, action_bounds)
+        if joint not in ("product", "coupled") or (joint == "coupled" and not self.actors.discrete):
+            raise GameError(f"joint must be 'product' or (discrete actions) 'coupled', got {joint!r}")
+        self.joint = joint
+        self.counts = tuple(int(a) for a in self.actors.action_counts) if self.actors.discrete else ()
         out = self.actors.output_size
         policy_in = out if self.actors.discrete else 2 * out
-        self.modifier = PolicyModifier(n_agents, state_dim, policy_in, out, modifier_config)
+        self.modifier = PolicyModifier(n_agents, state_dim, policy_in, out, modifier_config,
+                                       joint_actions=math.prod(self.counts) if joint == "coupled" else 0)
         self.gaussian_head = None if self.actors.discrete else GaussianIGCHead(*log_std_bounds)
         self.ratio_cap = float(ratio_cap)
         self.base_cap = float(base_cap)
@@ -115,11 +126,34 @@ class AgentMixerPolicy(nn.Module):
 
     def modify(self, actor_out: ActorOutput, state: Tensor, seed_omega: Tensor | None = None) -> JointDist:
         """The joint distribution from precomputed actor outputs (e.g. of :meth:`Actors.unroll`)."""
+        if self.joint == "coupled":
+            return self._coupled(actor_out, state, seed_omega)
         pm = self.modifier(state, actor_out.policy_features(), seed_omega)
         if actor_out.logits is not None:
             return igc_joint_categorical(actor_out.logits, pm, self.ratio_cap, self.base_cap, actor_out.avail)
         assert self.gaussian_head is not None and actor_out.mean is not None
         return self.gaussian_head(actor_out.mean, pm)
+
+    def _coupled(self, actor_out: ActorOutput, state: Tensor,
+                 seed_omega: Tensor | None) -> CoupledJointCategorical:
+        """The correlated joint: free logits z over the joint actions (unavailable ones at −inf),
+        capped at the flat index of the actors' argmaxes."""
+        assert actor_out.logits is not None
+        z = self.modifier.joint_logits(state, actor_out.policy_features(), seed_omega)
+        avail = actor_out.logits > float("-inf")
+        if actor_out.avail is not None:
+            avail = avail & actor_out.avail.bool()
+        lead, n = z.shape[:-1], len(self.counts)
+        joint_ok = torch.ones(lead + self.counts, dtype=torch.bool, device=z.device)
+        for i, a in enumerate(self.counts):
+            shape = [*lead, *([1] * n)]
+            shape[len(lead) + i] = a
+            joint_ok = joint_ok & avail[..., i, :a].reshape(shape)
+        z = z.masked_fill(~joint_ok.reshape(*lead, -1), float("-inf"))
+        mode = actor_out.logits.masked_fill(~avail, float("-inf")).argmax(dim=-1)      # (..., N)
+        strides = torch.tensor([math.prod(self.counts[i + 1:]) for i in range(n)], device=z.device)
+        log_beta = igc_cap_torch(z, (mode * strides).sum(dim=-1), self.ratio_cap)
+        return CoupledJointCategorical(log_beta, self.counts, mode, z)
 
     def joint_dist(self, obs: Tensor, state: Tensor, hidden: Tensor | None = None,
                    seed_omega: Tensor | None = None, avail: Tensor | None = None,

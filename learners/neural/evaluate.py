@@ -21,7 +21,6 @@ from games.dec_pomdp.evaluation import evaluate
 from games.envs import BatchedEnv, DecPOMDPEnv, make_env
 from learners.neural.algorithms import Algorithm, EnvSpec
 from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from learners.neural.exact_eval import tabulate_actors
 from learners.neural.train_config import make_config
 
 __all__ = ["EVAL_SEED_OFFSET", "evaluate_decentralized", "evaluate_run", "load_trained", "to_tensor"]
@@ -47,7 +46,7 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
     ts = env.reset()
     obs = to_tensor(ts.obs)
     avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
-    hidden: torch.Tensor | None = algo.actors.initial_hidden(env.num_envs)
+    hidden = algo.episode_start(to_tensor(ts.state), deterministic, generator)
     returns = np.full(env.num_envs, np.nan)
     finished = np.zeros(env.num_envs, dtype=bool)
     for _ in range(env.episode_limit):
@@ -90,9 +89,12 @@ def evaluate_run(run_dir: str | Path, episodes: int | None = None) -> dict[str, 
     sampled, _ = evaluate_decentralized(algo, env, False, generator)
     out = {"run_dir": str(run_dir), "algo": cfg["algo"], "env": cfg["env"], "update": ckpt["update"],
            "env_steps": ckpt["env_steps"], "episodes": n, "deterministic_return": det,
-           "sampled_return": sampled, "deterministic_returns": det_all.tolist()}
-    if isinstance(env, DecPOMDPEnv) and not algo.actors.config.recurrent:
-        # a Dec-POMDP and feed-forward actors: the executed policy is a table, valued exactly
+           "sampled_return": sampled, "deterministic_returns": det_all.tolist(),
+           "execution": "centralized" if algo.executes_centrally else "decentralized"}
+    if isinstance(env, DecPOMDPEnv):
+        # a Dec-POMDP and a decentralized table (feed-forward actors): valued exactly
         for key, flag in (("exact_deterministic_return", True), ("exact_sampled_return", False)):
-            out[key] = evaluate(env.model, tabulate_actors(algo.actors, env.model, env.episode_limit, flag))
+            table = algo.tabulate(env.model, env.episode_limit, flag)
+            if table is not None:
+                out[key] = evaluate(env.model, table)
     return out

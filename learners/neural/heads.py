@@ -18,6 +18,13 @@ every parameter value.
   PM's inputs (state, all agents' features, ω): the joint log-probability is Σ_i log β_i(a_i) and
   the joint mode is the tuple of the actors' argmaxes. Correlation between agents comes from the
   common conditioning (and from mixing over the seed ω), not from a non-product factor.
+* Discrete, correlated, :func:`igc_cap_torch` and :class:`CoupledJointCategorical`: the
+  exact tier's :func:`learners.exact.igc.igc_cap` over the *flattened joint action*, in log space:
+  free joint logits z (any correlation between the agents), k the flat index of the tuple of the
+  actors' argmaxes, log r_k = 0, log r_j = log c + log σ(z_j − z_k − log c), log β = log r −
+  logsumexp(log r): the joint's strict mode is the tuple of the actors' modes whatever z is.
+  softmax(z) itself (the *uncapped* joint) is what the actors are distilled towards
+  (:mod:`learners.neural.algorithms.agentmixer`), so their modes follow the joint's preference.
 * Continuous, :class:`GaussianIGCHead`: the joint is a diagonal Gaussian whose mean is *exactly* the
   stacked actor means (graph kept) and whose std is exp(PM log-std), clamped: its mode is the
   stack of the individual modes (the continuous analogue, :func:`learners.exact.igc.gaussian_igc`).
@@ -39,9 +46,12 @@ from games.errors import GameError
 __all__ = [
     "DEFAULT_BASE_CAP",
     "DEFAULT_TORCH_RATIO_CAP",
+    "CoupledJointCategorical",
     "GaussianIGCHead",
     "JointCategorical",
     "JointNormal",
+    "decode_joint_targets",
+    "igc_cap_torch",
     "igc_joint_categorical",
     "igc_modify_torch",
     "naive_softmax_modifier",
@@ -152,6 +162,105 @@ def igc_joint_categorical(logits_alpha: Tensor, eps: Tensor, ratio_cap: float = 
     log_beta = igc_modify_torch(logits_alpha, eps, ratio_cap, base_cap, mask)
     k = logits_alpha.masked_fill(~_available(logits_alpha, mask), float("-inf")).argmax(dim=-1)
     return JointCategorical(log_beta, k)
+
+
+def igc_cap_torch(joint_logits: Tensor, mode: Tensor, ratio_cap: float = DEFAULT_TORCH_RATIO_CAP) -> Tensor:
+    """log β over K joint actions with the strict mode ``mode`` (..., long) from logits z (..., K).
+
+    log r_k = 0, log r_j = log c + log σ(z_j − z_k − log c), log β = log r − logsumexp(log r); z_j =
+    −inf gives log β_j = −inf. β_j / β_k < c for every j ≠ k, for every z (the mode's own logit
+    must be finite).
+    """
+    if not 0.0 < ratio_cap < 1.0:
+        raise GameError(f"ratio_cap must lie in (0, 1), got {ratio_cap}")
+    k = mode.long()[..., None]
+    top = joint_logits.gather(-1, k)
+    finite = torch.isfinite(joint_logits)
+    x = torch.where(finite, joint_logits - top, torch.zeros_like(joint_logits)) - math.log(ratio_cap)
+    log_r = math.log(ratio_cap) + F.logsigmoid(x)
+    is_k = torch.zeros_like(finite).scatter(-1, k, True)
+    log_r = torch.where(is_k, torch.zeros_like(log_r), log_r).masked_fill(~finite & ~is_k, float("-inf"))
+    return log_r - torch.logsumexp(log_r, dim=-1, keepdim=True)
+
+
+def _strides(num_actions: tuple[int, ...]) -> list[int]:
+    out, stride = [], 1
+    for a in reversed(num_actions):
+        out.insert(0, stride)
+        stride *= a
+    return out
+
+
+class CoupledJointCategorical:
+    """A correlated joint policy over N discrete agents: one categorical over the flattened joint
+    action (C order, last agent fastest), IGC by :func:`igc_cap_torch` at the actors' modes.
+
+    ``log_beta`` (..., K) with K = Π_i A_i; ``num_actions`` the per-agent counts; ``mode`` (..., N)
+    the actors' argmaxes; ``uncapped_logits`` (..., K) the free logits z. Joint actions are (..., N).
+    The joint has one log-probability per joint action: :meth:`log_prob_per_agent` spreads it evenly
+    over the agents (so their sum, the joint PPO ratio's input, is exact; a per-agent ratio is not
+    defined for it) and :meth:`entropy_per_agent` likewise.
+    """
+
+    def __init__(self, log_beta: Tensor, num_actions: tuple[int, ...], mode: Tensor,
+                 uncapped_logits: Tensor) -> None:
+        self.log_beta = log_beta
+        self.num_actions = tuple(int(a) for a in num_actions)
+        self._mode = mode
+        self.uncapped_logits = uncapped_logits
+        self.flat = Categorical(logits=log_beta, validate_args=False)
+        self._strides = torch.tensor(_strides(self.num_actions), device=log_beta.device)
+
+    @property
+    def mode(self) -> Tensor:
+        """(..., N): the actors' argmaxes, the joint's strict mode."""
+        return self._mode
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.num_actions)
+
+    def _unravel(self, flat: Tensor) -> Tensor:
+        sizes = torch.tensor(self.num_actions, device=flat.device)
+        return (flat[..., None] // self._strides) % sizes
+
+    def _ravel(self, actions: Tensor) -> Tensor:
+        return (actions.long() * self._strides).sum(dim=-1)
+
+    def sample(self, sample_shape: torch.Size | tuple[int, ...] = ()) -> Tensor:
+        return self._unravel(self.flat.sample(torch.Size(sample_shape)))
+
+    def log_prob(self, actions: Tensor) -> Tensor:
+        return self.flat.log_prob(self._ravel(actions))
+
+    def log_prob_per_agent(self, actions: Tensor) -> Tensor:
+        lp = self.log_prob(actions) / self.n_agents
+        return lp[..., None].expand(*lp.shape, self.n_agents)
+
+    def entropy(self) -> Tensor:
+        return self.flat.entropy()
+
+    def entropy_per_agent(self) -> Tensor:
+        h = self.entropy() / self.n_agents
+        return h[..., None].expand(*h.shape, self.n_agents)
+
+
+def decode_joint_targets(joint_probs: Tensor, num_actions: tuple[int, ...], a_max: int) -> Tensor:
+    """Per-agent targets decoded from a joint distribution (..., K), agent by agent: agent i's
+    target is its marginal given agents j < i at their decoded (argmax) actions. Returns
+    (..., N, a_max), zero-padded; every row sums to 1."""
+    lead = joint_probs.shape[:-1]
+    p = joint_probs.reshape(*lead, *num_actions)
+    n = len(num_actions)
+    out = joint_probs.new_zeros(*lead, n, a_max)
+    for i in range(n):
+        marg = p.sum(dim=tuple(range(len(lead) + 1, len(lead) + n - i))) if n - i > 1 else p
+        marg = marg / marg.sum(dim=-1, keepdim=True).clamp_min(1e-30)
+        out[..., i, :num_actions[i]] = marg
+        pick = marg.argmax(dim=-1)
+        index = pick.reshape(*lead, 1, *([1] * (n - i - 1))).expand(*lead, 1, *num_actions[i + 1:])
+        p = p.gather(len(lead), index).squeeze(len(lead))
+    return out
 
 
 class JointNormal:

@@ -15,7 +15,9 @@ log α_i; continuous: [mean, std]) compressed by one Linear layer W_π, and e(ω
 episode seed ω ∈ {0, ..., num_seeds - 1} shared by all agents (a common random signal, so that the
 correlated joint policy can be a mixture over ω, as in a correlated equilibrium's mediator). The two
 mixing MLPs form one block; ``depth`` blocks are stacked. Discrete output: ε_i of shape (..., N,
-A_max); continuous: a log-std (..., N, d).
+A_max); continuous: a log-std (..., N, d). With ``joint_actions`` = K > 0 the modifier also has a
+joint head, :meth:`PolicyModifier.joint_logits`: free logits over the K joint actions read off the
+concatenated final tokens (the coupled joint of :mod:`learners.neural.heads`).
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ class PolicyModifier(nn.Module):
     """
 
     def __init__(self, n_agents: int, state_dim: int, policy_input_dim: int, output_dim: int,
-                 config: ModifierConfig | None = None) -> None:
+                 config: ModifierConfig | None = None, joint_actions: int = 0) -> None:
         super().__init__()
         if min(int(n_agents), int(state_dim), int(policy_input_dim), int(output_dim)) < 1:
             raise GameError("n_agents, state_dim, policy_input_dim and output_dim must be positive")
@@ -144,9 +146,13 @@ class PolicyModifier(nn.Module):
             for _ in range(int(cfg.depth)))
         self.out_norm = nn.LayerNorm(cfg.token_dim)
         self.out = nn.Linear(cfg.token_dim, self.output_dim)
+        self.joint_out = (nn.Linear(self.n_agents * cfg.token_dim, int(joint_actions)) if joint_actions
+                          else None)
         with torch.no_grad():
-            self.out.weight.mul_(cfg.output_gain)
-            self.out.bias.zero_()
+            for head in (self.out, self.joint_out):
+                if head is not None:
+                    head.weight.mul_(cfg.output_gain)
+                    head.bias.zero_()
         self.register_buffer("agent_ids", torch.eye(self.n_agents), persistent=False)
 
     def tokens(self, state: Tensor, policy_features: Tensor, seed_omega: Tensor | None = None) -> Tensor:
@@ -173,9 +179,20 @@ class PolicyModifier(nn.Module):
             raise GameError("seed_omega given, but the modifier was built with num_seeds = 0")
         return self.token_in(torch.cat(parts, dim=-1))
 
-    def forward(self, state: Tensor, policy_features: Tensor, seed_omega: Tensor | None = None) -> Tensor:
-        """state (..., state_dim), policy features (..., N, P), ω (...) long -> (..., N, output_dim)."""
+    def _mixed(self, state: Tensor, policy_features: Tensor, seed_omega: Tensor | None) -> Tensor:
         x = self.tokens(state, policy_features, seed_omega)
         for block in self.blocks:
             x = block(x)
-        return self.out(self.out_norm(x))
+        return self.out_norm(x)
+
+    def forward(self, state: Tensor, policy_features: Tensor, seed_omega: Tensor | None = None) -> Tensor:
+        """state (..., state_dim), policy features (..., N, P), ω (...) long -> (..., N, output_dim)."""
+        return self.out(self._mixed(state, policy_features, seed_omega))
+
+    def joint_logits(self, state: Tensor, policy_features: Tensor,
+                     seed_omega: Tensor | None = None) -> Tensor:
+        """Free logits over the flattened joint action, (..., joint_actions): one Linear layer on the
+        concatenated final agent tokens (built with ``joint_actions`` > 0)."""
+        if self.joint_out is None:
+            raise GameError("this modifier was built without a joint-action head (joint_actions = 0)")
+        return self.joint_out(self._mixed(state, policy_features, seed_omega).flatten(-2))

@@ -26,7 +26,8 @@ class TrainConfig:
     """Everything that defines a training run.
 
     Attributes:
-        algo: registered algorithm name (``agentmixer``, ``mappo``, ``ail``).
+        algo: registered algorithm name (``agentmixer``, ``mappo``, ``ail``, ``happo``, ``mat``,
+            ``mat_dec``, ``magpo``, ``armappo``, ``qmix``, ``maven``).
         env: :func:`games.envs.make_env` name or ``.dpomdp`` path.
         seed: seeds python, numpy, torch and the environments.
         total_steps: environment transitions summed over copies (rounded up to whole rollouts).

@@ -111,7 +111,7 @@ def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int,
             wins += env.last_won[ts.done].tolist()  # type: ignore[attr-defined]
         pos.update(_position(ts, out.carry, buf["dones"][-1]))
     stacked = {k: torch.stack(v) for k, v in buf.items()}
-    batch = Rollout(**stacked, last_value=algo.value(pos["state"]), carry0=carry0,
+    batch = Rollout(**stacked, last_value=algo.bootstrap_value(pos["obs"], pos["state"]), carry0=carry0,
                     extras={k: torch.stack(v) for k, v in extras.items()},
                     avail=torch.stack(masks) if masks else None)
     return batch, finished

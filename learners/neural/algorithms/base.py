@@ -152,6 +152,9 @@ class Algorithm(abc.ABC):
 
     name: ClassVar[str] = ""
     config_class: ClassVar[type[AlgorithmConfig]] = AlgorithmConfig
+    executes_centrally: ClassVar[bool] = False
+    """True when test-time execution needs every agent's observation (and the earlier agents'
+    actions), as MAT's decoder and ARMAPPO do; evaluation output then says so."""
     supports_continuous: ClassVar[bool] = False
     """The algorithm trains on continuous (Box) actions; the trainer refuses such an env otherwise."""
     supports_action_masks: ClassVar[bool] = False
@@ -180,6 +183,27 @@ class Algorithm(abc.ABC):
     @abc.abstractmethod
     def value(self, state: Tensor) -> Tensor:
         """V(s) denormalised, (B,), for bootstrapping the last step of a rollout."""
+
+    def bootstrap_value(self, obs: Tensor, state: Tensor) -> Tensor:
+        """The value that bootstraps a rollout's last step, (B,); default V(s). Critics of the
+        observations (MAT's encoder) override it."""
+        return self.value(state)
+
+    def episode_start(self, state: Tensor, deterministic: bool,
+                      generator: torch.Generator | None = None) -> Tensor | None:
+        """The execution carry at an episode start (``None``: the actors' initial state). MAVEN
+        draws its episode latent here from the initial state."""
+        return None
+
+    def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
+        """The executed policy on a Dec-POMDP ``model`` as an exact table
+        (:func:`~learners.neural.exact_eval.tabulate_actors`); ``None`` when it is not a
+        decentralized table (centralized execution, recurrent actors)."""
+        if self.executes_centrally or self.actors.config.recurrent:
+            return None
+        from learners.neural.exact_eval import tabulate_actors
+
+        return tabulate_actors(self.actors, model, horizon, deterministic)
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
@@ -304,11 +328,13 @@ class PPOAlgorithm(Algorithm):
 
     config: PPOConfig
 
-    def _assemble(self, ppo_modules: dict[str, nn.Module], **others: nn.Module) -> None:
-        """Build the centralized critic and value normaliser, register every module for
-        checkpoints, and one Adam (the PPO step) over ``ppo_modules`` and the critic; ``others``
-        are checkpointed but trained elsewhere (e.g. AIL's students)."""
-        self.critic = CentralCritic(self.spec.state_dim, self.config.critic)
+    def _assemble(self, ppo_modules: dict[str, nn.Module], critic: nn.Module | None = None,
+                  **others: nn.Module) -> None:
+        """Build the centralized critic (``critic``: another value network, e.g. MAT's encoder)
+        and value normaliser, register every module for checkpoints, and one Adam (the PPO step)
+        over ``ppo_modules`` and the critic; ``others`` are checkpointed but trained elsewhere
+        (e.g. AIL's students)."""
+        self.critic = critic if critic is not None else CentralCritic(self.spec.state_dim, self.config.critic)
         self.normalizer = ValueNormalizer()
         self.modules = nn.ModuleDict({**ppo_modules, **others, "critic": self.critic,
                                       "normalizer": self.normalizer})

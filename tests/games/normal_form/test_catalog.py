@@ -415,11 +415,3 @@ def test_penalty_refuses_a_positive_cost() -> None:
     with pytest.raises(GameError, match="k <= 0"):
         make_game("penalty", k=5.0)
     assert make_game("penalty", k=0.0).payoffs[0][0, 2] == 0.0
-
-
-def test_openspiel_game_needing_a_parameter_is_a_typed_error() -> None:
-    pytest.importorskip("pyspiel")
-    from games.normal_form.openspiel_io import from_openspiel
-
-    with pytest.raises(GameError, match=r"needs the parameter\(s\) filename"):
-        from_openspiel("nfg_game")

@@ -16,9 +16,12 @@ from learners.exact.igc import (
     DEFAULT_BASE_CAP,
     gaussian_igc,
     gaussian_log_density,
+    igc_cap,
+    igc_cap_vjp,
     igc_joint,
     igc_modify,
     igc_modify_logits,
+    igc_uncap,
     joint_mode,
     mode,
     softmax_modifier,
@@ -302,3 +305,68 @@ def test_gaussian_log_density_matches_the_closed_form() -> None:
         gaussian_igc(np.zeros((2, 2)), np.eye(3))
     with pytest.raises(GameError):
         gaussian_igc(np.zeros((2, 2)), np.eye(4), jitter=0.0)
+
+
+# --------------------------------------------------------------------------- igc_cap (any mode)
+
+
+@st.composite
+def logits_and_mode(draw) -> tuple[np.ndarray, np.ndarray]:
+    n_actions = draw(st.integers(1, 6))
+    rows = draw(st.integers(1, 4))
+    logits = np.array(draw(st.lists(LOGIT, min_size=rows * n_actions, max_size=rows * n_actions)))
+    logits = logits.reshape(rows, n_actions)
+    k = np.array(draw(st.lists(st.integers(0, n_actions - 1), min_size=rows, max_size=rows)))
+    if draw(st.booleans()) and n_actions > 1:   # some zero-probability actions off the mode
+        off = (np.arange(n_actions)[None, :] != k[:, None]) & (logits < 0)
+        logits = np.where(off, -np.inf, logits)
+    return logits, k
+
+
+@SETTINGS
+@given(logits_and_mode(), st.floats(0.05, 1 - 1e-9))
+def test_igc_cap_puts_a_strict_mode_anywhere(case, cap) -> None:
+    logits, k = case
+    beta = igc_cap(logits, k, ratio_cap=cap)
+    assert np.all(beta >= 0) and np.allclose(beta.sum(axis=-1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(mode(beta), k)
+    _assert_strict_mode(beta, k)
+    assert np.all(beta[np.isneginf(logits)] == 0)
+
+
+@SETTINGS
+@given(logits_and_mode())
+def test_igc_cap_round_trips_and_tracks_the_uncapped_odds(case) -> None:
+    logits, k = case
+    finite = np.where(np.isneginf(logits), -50.0, np.clip(logits, -15, 15))
+    beta = igc_cap(finite, k, ratio_cap=0.9)
+    back = igc_uncap(beta, k, ratio_cap=0.9)
+    np.testing.assert_allclose(igc_cap(back, k, ratio_cap=0.9), beta, atol=1e-9)
+    # far below the cap the odds to the mode are the uncapped ones
+    top = np.take_along_axis(finite, k[:, None], axis=1)
+    low = finite - top < -20
+    ratio = beta / np.take_along_axis(beta, k[:, None], axis=1)
+    np.testing.assert_allclose(ratio[low], np.exp(finite - top)[low], rtol=1e-6)
+
+
+def test_igc_cap_vjp_matches_finite_differences() -> None:
+    rng = np.random.default_rng(4)
+    logits, k = rng.normal(scale=3.0, size=(5, 4)), rng.integers(0, 4, size=5)
+    g = rng.normal(size=logits.shape)
+    got = igc_cap_vjp(logits, k, g)
+    fd = np.zeros_like(logits)
+    for idx in np.ndindex(*logits.shape):
+        up, down = logits.copy(), logits.copy()
+        up[idx] += 1e-6
+        down[idx] -= 1e-6
+        fd[idx] = ((igc_cap(up, k) - igc_cap(down, k)) * g).sum() / 2e-6
+    np.testing.assert_allclose(got, fd, atol=1e-7)
+
+
+def test_igc_cap_rejects_bad_modes() -> None:
+    with pytest.raises(GameError):
+        igc_cap(np.zeros(3), 3)
+    with pytest.raises(GameError):
+        igc_cap(np.array([0.0, -np.inf]), 1)          # the mode needs positive probability
+    with pytest.raises(GameError):
+        igc_uncap(np.array([0.5, 0.5]), 0)            # a tie is not a strict mode

@@ -112,3 +112,18 @@ def test_killed_checkpoint_writes_leave_no_orphans(tmp_path: Path) -> None:
     orphan.write_bytes(b"partial")
     save_checkpoint(tmp_path / "checkpoint.pt", {"algo": {}})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]
+
+
+@pytest.mark.parametrize(("algo", "execution"), [("mat", "centralized"), ("qmix", "decentralized")])
+def test_train_and_evaluate_say_how_the_policy_executes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        algo: str, execution: str) -> None:
+    run = tmp_path / algo
+    sets = ["transformer.embed_dim=8"] if algo == "mat" else ["agent.hidden_sizes=[8]", "batch_size=16"]
+    args = ["train", "--algo", algo, "--env", "bridge", "--steps", "64", "--envs", "8", "--out", str(run),
+            "--set", "tensorboard=false"]
+    assert main([*args, *(x for s in sets for x in ("--set", s)), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["execution"] == execution
+    assert main(["evaluate", str(run), "--episodes", "4"]) == 0
+    text = capsys.readouterr().out
+    assert f"{execution} execution" in text
+    assert ("exact values" in text) == (execution == "decentralized")

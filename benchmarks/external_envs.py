@@ -48,7 +48,9 @@ def _actions(env, rng: np.random.Generator, avail: np.ndarray | None) -> np.ndar
 def raw_speed(name: str, copies: int, steps: int) -> float:
     env = make_env(name, copies, seed=0)
     rng = np.random.default_rng(0)
-    ts = env.step(_actions(env, rng, env.current().avail))  # compiles SMAX
+    ts = env.current()
+    for _ in range(3):  # warm-up: SMAX compiles its step twice (the reset's state, then the step's)
+        ts = env.step(_actions(env, rng, ts.avail))
     total = 0.0
     for _ in range(steps):
         a = _actions(env, rng, ts.avail)

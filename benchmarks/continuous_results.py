@@ -69,7 +69,7 @@ def main() -> None:
             last = result.last_eval
             det.append(last["deterministic"])
             sam.append(last["sampled"])
-            recent = [r["train_return"] for r in result.rows[-5:] if not math.isnan(r["train_return"])]
+            recent = [r["train/return"] for r in result.rows[-5:] if not math.isnan(r["train/return"])]
             trn.append(float(np.mean(recent)) if recent else float("nan"))
         trn_cell = _cell(trn) if all(map(math.isfinite, trn)) else "no episode ended"
         print(f"| {algo} | {_cell(det)} | {_cell(sam)} | {trn_cell} | {np.mean(secs):.0f} |", flush=True)

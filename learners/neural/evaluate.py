@@ -36,9 +36,11 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
 
 def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool,
                            generator: torch.Generator | None = None,
-                           wins: list[bool] | None = None) -> tuple[float, np.ndarray]:
+                           wins: list[bool] | None = None,
+                           lengths: list[int] | None = None) -> tuple[float, np.ndarray]:
     """Mean return of the first episode of each of the ``env.num_envs`` copies, and the returns.
-    ``wins`` receives each episode's win flag where the environment reports ``last_won`` (SMAX).
+    ``wins`` receives each episode's win flag where the environment reports ``last_won`` (SMAX);
+    ``lengths`` receives each copy's episode length (steps), in copy order.
 
     The environment is reset (continuing its own generator) and its first episodes are played out;
     the algorithm's actors see only the per-agent observations.
@@ -48,13 +50,15 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
     avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
     hidden = algo.episode_start(to_tensor(ts.state), deterministic, generator)
     returns = np.full(env.num_envs, np.nan)
+    steps = np.zeros(env.num_envs, dtype=np.int64)
     finished = np.zeros(env.num_envs, dtype=bool)
-    for _ in range(env.episode_limit):
+    for k in range(env.episode_limit):
         masks = {} if avail is None else {"avail": avail}  # only masked envs need the keyword
         actions, hidden = algo.act_decentralized(obs, hidden, deterministic, generator, **masks)
         ts = env.step(actions.numpy())
         newly = ts.done & ~finished
         returns[newly] = ts.episode_return[newly]
+        steps[newly] = k + 1
         if wins is not None and getattr(env, "last_won", None) is not None:
             wins += env.last_won[newly].tolist()  # type: ignore[attr-defined]
         finished |= ts.done
@@ -62,6 +66,8 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
             break
         obs = to_tensor(ts.obs)
         avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
+    if lengths is not None:
+        lengths += steps.tolist()
     return float(returns.mean()), returns
 
 

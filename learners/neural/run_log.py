@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import sys
 import warnings
@@ -22,7 +23,7 @@ from tqdm import tqdm
 
 from learners.neural.checkpoint import atomic_write_text
 
-__all__ = ["MetricsLog", "Progress", "format_progress", "open_tensorboard"]
+__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "MetricsLog", "Progress", "format_progress", "open_tensorboard"]
 
 
 class MetricsLog:
@@ -52,6 +53,33 @@ class MetricsLog:
             if new:
                 writer.writerow(self.columns)
             writer.writerow([_fmt(row.get(c)) for c in self.columns])
+
+
+EPISODE_COLUMNS = ("update", "env_steps", "mode", "episode", "return", "length", "won")
+"""Columns of ``eval_episodes.csv``: one row per evaluation episode (``mode`` is deterministic or
+sampled; ``won`` is empty where the environment reports no win)."""
+
+
+class EpisodeLog:
+    """Every evaluation episode of a run: ``eval_episodes.csv`` (one row per episode) and
+    ``eval_episodes.json`` (one record per evaluation, with the per-episode lists), both rewritten
+    atomically from the records, so a resumed run's files equal an uninterrupted run's."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.csv_path = run_dir / "eval_episodes.csv"
+        self.json_path = run_dir / "eval_episodes.json"
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf)
+        writer.writerow(EPISODE_COLUMNS)
+        for rec in records:
+            wins = rec.get("won") or [None] * len(rec["returns"])
+            for k, (ret, length, won) in enumerate(zip(rec["returns"], rec["lengths"], wins, strict=True)):
+                writer.writerow([rec["update"], rec["env_steps"], rec["mode"], k, _fmt(float(ret)), length,
+                                 "" if won is None else int(won)])
+        atomic_write_text(self.csv_path, buf.getvalue())
+        atomic_write_text(self.json_path, json.dumps(records, indent=1, allow_nan=False))
 
 
 def _fmt(v: Any) -> str:

@@ -66,5 +66,5 @@ def test_every_algorithm_trains_with_the_masks(tmp_path: Path, algo: str) -> Non
     result = train(cfg)
     assert result.updates == 2
     row = result.rows[-1]
-    assert 0.0 <= row["eval_win_rate"] <= 1.0
-    assert "win_rate" in row
+    assert 0.0 <= row["eval/win_rate"] <= 1.0
+    assert "train/win_rate" in row

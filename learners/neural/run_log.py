@@ -11,9 +11,11 @@ imported lazily and skipped with a warning when the ``tensorboard`` package is m
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -22,8 +24,10 @@ from typing import Any
 from tqdm import tqdm
 
 from learners.neural.checkpoint import atomic_write_text
+from learners.neural.errors import ConfigError
 
-__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "MetricsLog", "Progress", "format_progress", "open_tensorboard"]
+__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "MetricsLog", "Progress", "format_progress", "open_tensorboard",
+           "open_wandb"]
 
 
 class MetricsLog:
@@ -98,6 +102,23 @@ def open_tensorboard(run_dir: Path, purge_step: int | None) -> Any:
         warnings.warn(f"TensorBoard logging skipped: {exc}", stacklevel=2)
         return None
     return SummaryWriter(log_dir=str(run_dir), purge_step=purge_step)
+
+
+def open_wandb(run_dir: Path, config: dict[str, Any]) -> Any:
+    """A Weights & Biases run for ``run_dir`` (the optional ``wandb`` sink), resumed when the run
+    directory is resumed: its id is derived from the directory's path.
+
+    The mode is ``$WANDB_MODE`` and **offline** when unset (nothing leaves the machine; ``wandb
+    sync`` uploads later); set ``WANDB_MODE=online`` after ``wandb login`` to stream.
+    """
+    try:
+        import wandb
+    except ImportError:
+        raise ConfigError("wandb=true needs the wandb package: pip install wandb") from None
+    run_id = hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:16]
+    return wandb.init(project=os.environ.get("WANDB_PROJECT", "agentmixer"), name=run_dir.name, id=run_id,
+                      dir=str(run_dir), config=config, resume="allow",
+                      mode=os.environ.get("WANDB_MODE", "offline"))
 
 
 def format_progress(env_steps: int, sps: float, det: float | None, sampled: float | None) -> str:

@@ -40,6 +40,8 @@ class TrainConfig:
         horizon: episode horizon for Dec-POMDPs that set none (``.dpomdp`` files).
         progress: show the one-line progress display on stderr.
         tensorboard: also log to TensorBoard.
+        wandb: also log to Weights & Biases (``pip install wandb``; offline unless ``WANDB_MODE``
+            says otherwise).
         threads: ``torch.set_num_threads`` for the run (0: leave torch's default). One thread is
             the fastest for these small networks (multi-threaded tiny matmuls are dominated by
             synchronisation) and keeps CPU results reproducible.
@@ -60,6 +62,7 @@ class TrainConfig:
     horizon: int | None = None
     progress: bool = False
     tensorboard: bool = True
+    wandb: bool = False
     threads: int = 1
     algo_config: AlgorithmConfig | None = None
 

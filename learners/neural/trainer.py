@@ -40,7 +40,14 @@ from learners.neural.checkpoint import (
 from learners.neural.config_io import to_dict
 from learners.neural.errors import ConfigError, TrainingDiverged
 from learners.neural.evaluate import EVAL_SEED_OFFSET, evaluate_decentralized, to_tensor
-from learners.neural.run_log import EpisodeLog, MetricsLog, Progress, format_progress, open_tensorboard
+from learners.neural.run_log import (
+    EpisodeLog,
+    MetricsLog,
+    Progress,
+    format_progress,
+    open_tensorboard,
+    open_wandb,
+)
 from learners.neural.train_config import TrainConfig, load_run_config, make_config, package_version
 
 __all__ = ["TrainConfig", "TrainResult", "collect", "load_run_config", "make_config", "package_version",
@@ -134,7 +141,7 @@ def _check_finite(algo: Algorithm, metrics: dict[str, float]) -> str | None:
     return f"non-finite parameters {params[:5]}" if params else None
 
 
-RESUMABLE_CHANGES = ("total_steps", "progress", "tensorboard", "out")
+RESUMABLE_CHANGES = ("total_steps", "progress", "tensorboard", "wandb", "out")
 """The only settings a resumed run may change: the others shape the trajectory, so changing them
 would silently continue a different run than the one the checkpoint and config.yaml describe."""
 
@@ -197,6 +204,7 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(
         {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False))
     writer = open_tensorboard(run_dir, env_steps + 1) if cfg.tensorboard else None
+    wandb_run = open_wandb(run_dir, to_dict(cfg)) if cfg.wandb else None
     last_good = str(ckpt_path) if ckpt_path.exists() else None
 
     def checkpoint() -> None:
@@ -259,6 +267,9 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
                     if k not in ("update", "env_steps") and not (isinstance(v, float) and math.isnan(v)):
                         writer.add_scalar(k, v, env_steps)
                 writer.add_scalar("train/steps_per_second", sps, env_steps)
+            if wandb_run is not None:
+                wandb_run.log({k: v for k, v in row.items() if not (isinstance(v, float) and math.isnan(v))},
+                              step=env_steps)
             if update % cfg.checkpoint_every == 0 or update == total or update == stop_at:
                 checkpoint()
             last = TrainResult(run_dir, update, env_steps, rows).last_eval
@@ -266,6 +277,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     finally:
         if writer is not None:
             writer.close()
+        if wandb_run is not None:
+            wandb_run.finish()
         progress.close()
     return TrainResult(run_dir, update, env_steps, rows)
 

@@ -30,11 +30,11 @@ from learners.neural.algorithms.base import (
     Algorithm,
     AlgorithmConfig,
     EnvSpec,
-    PPOConfig,
     StepOutput,
     register,
 )
 from learners.neural.algorithms.mappo import MAPPO, MAPPOConfig
+from learners.neural.algorithms.ppo import PPOConfig
 from learners.neural.config_io import from_dict
 from learners.neural.errors import ConfigError
 

@@ -23,17 +23,8 @@ from torch import Tensor, nn
 from torch.distributions import Categorical
 
 from learners.neural.actors import ActorConfig, ActorOutput, Actors
-from learners.neural.algorithms.base import (
-    ADAM_EPS,
-    ADVANTAGE_EPS,
-    EnvSpec,
-    NonFiniteError,
-    PPOAlgorithm,
-    PPOConfig,
-    StepOutput,
-    clipped_surrogate,
-    register,
-)
+from learners.neural.algorithms.base import ADAM_EPS, EnvSpec, NonFiniteError, StepOutput, register
+from learners.neural.algorithms.ppo import ADVANTAGE_EPS, PPOAlgorithm, PPOConfig, clipped_surrogate
 from learners.neural.buffer import Rollout, minibatch_indices
 
 __all__ = ["HAPPO", "HAPPOConfig", "SeparateActors"]

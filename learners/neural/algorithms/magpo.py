@@ -40,13 +40,11 @@ from learners.neural.algorithms.base import (
     ADAM_EPS,
     EnvSpec,
     NonFiniteError,
-    PPOAlgorithm,
-    PPOConfig,
     StepOutput,
-    clipped_surrogate,
     register,
     run_actors,
 )
+from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig, clipped_surrogate
 from learners.neural.autoregressive import AutoregressiveConfig, AutoregressivePolicy
 from learners.neural.buffer import Rollout
 

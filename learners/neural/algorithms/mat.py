@@ -21,7 +21,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from learners.neural.algorithms.base import EnvSpec, PPOAlgorithm, PPOConfig, StepOutput, register
+from learners.neural.algorithms.base import EnvSpec, StepOutput, register
+from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig
 from learners.neural.buffer import Rollout
 from learners.neural.transformer import ActionDecoder, ObsEncoder, TransformerConfig
 

@@ -20,8 +20,9 @@ from torch import Tensor
 from torch.distributions import Categorical
 
 from learners.neural.actors import ActorConfig, Actors
-from learners.neural.algorithms.base import EnvSpec, PPOConfig, StepOutput, register, run_actors
+from learners.neural.algorithms.base import EnvSpec, StepOutput, register, run_actors
 from learners.neural.algorithms.mat import EncoderCriticPPO
+from learners.neural.algorithms.ppo import PPOConfig
 from learners.neural.buffer import Rollout
 from learners.neural.transformer import ObsEncoder, TransformerConfig
 

@@ -1,7 +1,8 @@
 """The ``agentmixer`` command line: a thin layer that parses, calls one public function, prints.
 
-Every command takes ``--json`` for machine-readable output. Errors that agentmixer raises on
-purpose (bad names, files, distributions, solver failures) print one line and exit with status 2.
+Every command takes ``--json`` for machine-readable output (strict JSON: no NaN or Infinity).
+Errors that agentmixer raises on purpose (bad names, files, distributions, solver failures) print
+one line and exit with status 2.
 """
 
 from __future__ import annotations
@@ -9,38 +10,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from agentmixer import __version__
 from ce import (
+    NASH_METHODS,
     OBJECTIVES,
-    DegenerateGameError,
     DistributionError,
-    cce_gap,
-    ce_gap,
-    lemke_howson,
+    NashResult,
+    equilibrium_gaps,
+    nash_equilibria,
     ne_gap,
-    pure_nash_equilibria,
+    parse_profile,
+    product_distribution,
     solve_correlated,
-    support_enumeration,
 )
-from ce.distributions import as_joint, marginals
-from ce.gaps import GapReport
-from ce.nash import NashEquilibrium
 from games import CATALOG, AgentmixerError, NormalFormGame, load_game
-
-SUPPORT_ENUM_LIMIT = 12
-"""Two-player games with at most this many actions per player get all NE by support enumeration."""
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], lines: Sequence[str]) -> None:
     if args.json:
-        print(json.dumps(payload, indent=1))
+        print(json.dumps(payload, indent=1, allow_nan=False))
     else:
         print("\n".join(lines))
 
@@ -70,6 +64,22 @@ def _value_lines(game: NormalFormGame, values: np.ndarray) -> list[str]:
     return [*lines, f"  {'welfare':<12} {values.sum():.6g}"]
 
 
+def _json_argument(text: str, what: str) -> Any:
+    """Inline JSON (text starting with ``[`` or ``{``) or the JSON content of a file."""
+    inline = text.lstrip()[:1] in ("[", "{")
+    source = what if inline else text
+    if not inline:
+        path = Path(text)
+        if not path.is_file():
+            raise DistributionError(f"{what} file {text!r} does not exist (inline JSON starts "
+                                    "with '[' or '{')")
+        text = path.read_text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DistributionError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+
+
 def cmd_games(args: argparse.Namespace) -> int:
     rows = [{"name": e.name, "description": e.description, "parameters": e.parameters}
             for e in CATALOG.values()]
@@ -81,73 +91,50 @@ def cmd_games(args: argparse.Namespace) -> int:
     return 0
 
 
-def _nash(game: NormalFormGame) -> tuple[list[NashEquilibrium], str, list[str]]:
-    """All NE where we can enumerate them, else one; returns (equilibria, method, notes)."""
-    notes: list[str] = []
-    if game.num_players == 2 and max(game.num_actions) <= SUPPORT_ENUM_LIMIT:
-        try:
-            return support_enumeration(game), "support enumeration (all NE)", notes
-        except DegenerateGameError as exc:
-            notes.append(f"degenerate game ({exc}); the list below may be incomplete")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                found = support_enumeration(game, on_degenerate="warn")
-            return found, "support enumeration (degenerate: incomplete)", notes
-    if game.num_players == 2:
-        return [lemke_howson(game)], "Lemke-Howson (one NE)", notes
-    pure = pure_nash_equilibria(game)
-    eqs = []
-    for joint in pure:
-        strategies = [np.eye(m)[a] for m, a in zip(game.num_actions, joint, strict=True)]
-        eqs.append(NashEquilibrium(tuple(strategies), game.payoffs[(slice(None), *joint)].copy()))
-    notes.append(f"{game.num_players}-player game: only pure NE are enumerated")
-    return eqs, "pure NE enumeration", notes
-
-
-def _solve_ne(args: argparse.Namespace, game: NormalFormGame) -> int:
-    eqs, method, notes = _nash(game)
-    payload: dict[str, Any] = {"game": game.name, "concept": "ne", "method": method, "notes": notes,
-                               "equilibria": []}
-    lines = [f"{game.name}: Nash equilibria by {method}", *(f"note: {n}" for n in notes)]
-    if not eqs:
-        lines.append("no pure NE")
-    for k, eq in enumerate(sorted(eqs, key=lambda e: -e.welfare)):
+def _print_nash(args: argparse.Namespace, game: NormalFormGame, res: NashResult) -> int:
+    payload: dict[str, Any] = {
+        "game": game.name, "concept": "ne", "method": res.method, "complete": res.complete,
+        "degenerate": res.degenerate, "notes": list(res.notes), "equilibria": [],
+        "maximal_subsets": None if res.maximal_subsets is None else [list(s) for s in res.maximal_subsets],
+        "components": None if res.components is None else [list(c) for c in res.components]}
+    what = ("all" if res.complete else "some") + f" {len(res.equilibria)}"
+    if res.degenerate is not None:
+        what += "; degenerate" if res.degenerate else "; nondegenerate"
+    lines = [f"{game.name}: Nash equilibria by {res.method} ({what})",
+             *(f"note: {n}" for n in res.notes)]
+    if not res.equilibria:
+        lines.append("none found")
+    for k, eq in enumerate(res.equilibria):
+        eps = ne_gap(game, eq.strategies).epsilon
         payload["equilibria"].append({
-            "strategies": [s.tolist() for s in eq.strategies],
-            "values": eq.values.tolist(), "welfare": float(eq.welfare),
-            "support": _support(game, eq.joint)})
-        lines.append(f"NE {k + 1}: welfare {eq.welfare:.6g}")
+            "strategies": [s.tolist() for s in eq.strategies], "values": eq.values.tolist(),
+            "welfare": float(eq.welfare), "epsilon": eps, "support": _support(game, eq.joint)})
+        lines.append(f"NE {k + 1}: welfare {eq.welfare:.6g} (certified ε-NE = {eps:.2g})")
         for i, s in enumerate(eq.strategies):
             mix = ", ".join(f"{game.action_names[i][a]}:{p:.4g}" for a, p in enumerate(s) if p > 1e-12)
             lines.append(f"  {game.player_names[i]:<12} {mix}   value {eq.values[i]:.6g}")
+    if res.maximal_subsets is not None and res.degenerate:
+        lines.append("maximal Nash subsets (convex hulls of the listed NE): " + "; ".join(
+            "{" + ", ".join(str(k + 1) for k in s) + "}" for s in res.maximal_subsets))
     _emit(args, payload, lines)
     return 0
-
-
-def _read_dist_file(path: str) -> Any:
-    p = Path(path)
-    if not p.is_file():
-        raise DistributionError(f"distribution file {path!r} does not exist")
-    try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise DistributionError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
     game = load_game(args.game)
     if args.concept == "ne":
-        return _solve_ne(args, game)
+        return _print_nash(args, game, nash_equilibria(game, args.method))
     target = None
     if args.target is not None:
-        data = _read_dist_file(args.target)
-        target = as_joint(game, data["joint"] if isinstance(data, dict) else data)
+        joint, strategies = parse_profile(game, _json_argument(args.target, "--target"), "--target")
+        target = joint if joint is not None else product_distribution(game, strategies or [])
     res = solve_correlated(game, args.concept, args.objective, target=target)
     concept = args.concept.upper()
     payload = {
         "game": game.name, "concept": args.concept, "objective": args.objective,
         "objective_value": res.objective_value, "values": res.values.tolist(),
-        "welfare": res.welfare, "epsilon": res.gap.epsilon, "status": res.status,
+        "welfare": res.welfare, "epsilon": res.gap.epsilon,
+        "relative_epsilon": res.gap.relative_epsilon, "status": res.status,
         "solve_seconds": res.solve_seconds, "build_seconds": res.build_seconds,
         "support": _support(game, res.distribution), "distribution": res.distribution.tolist(),
     }
@@ -160,38 +147,11 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_dict(game: NormalFormGame, rep: GapReport) -> dict[str, Any]:
-    devs: list[Any] = []
-    for i, d in enumerate(rep.best_deviation):
-        names = game.action_names[i]
-        if isinstance(d, np.ndarray):
-            devs.append({names[r]: names[int(t)] for r, t in enumerate(d)})
-        else:
-            devs.append(names[int(d)])
-    return {"epsilon": rep.epsilon, "regrets": rep.regrets.tolist(), "values": rep.values.tolist(),
-            "best_deviation": devs}
-
-
 def cmd_gap(args: argparse.Namespace) -> int:
     game = load_game(args.game)
-    data = _read_dist_file(args.dist)
-    if isinstance(data, dict) and "strategies" in data:
-        rep_ne = ne_gap(game, data["strategies"])
-        from ce.distributions import product_distribution
-
-        mu = product_distribution(game, data["strategies"])
-    else:
-        raw = data.get("joint") if isinstance(data, dict) else data
-        if raw is None:
-            raise DistributionError(f"{args.dist}: expected a list, or an object with key "
-                                    f"'joint' (joint distribution) or 'strategies' (one per player)")
-        mu = as_joint(game, raw)
-        product = np.ones(())
-        for m in marginals(mu):
-            product = np.multiply.outer(product, m)
-        distance = float(np.abs(product - mu).max())
-        rep_ne = cce_gap(game, mu) if distance <= 1e-9 else None
-    reports = {"ne": rep_ne, "cce": cce_gap(game, mu), "ce": ce_gap(game, mu)}
+    source = args.dist if args.dist.lstrip()[:1] not in ("[", "{") else "inline JSON"
+    joint, strategies = parse_profile(game, _json_argument(args.dist, "distribution"), source)
+    reports = equilibrium_gaps(game, joint, strategies=strategies)
     payload: dict[str, Any] = {"game": game.name}
     lines = [f"{game.name}: gaps of the given distribution"]
     for concept, rep in reports.items():
@@ -199,15 +159,24 @@ def cmd_gap(args: argparse.Namespace) -> int:
             payload[concept] = None
             lines.append("ε-NE: undefined (the distribution is not a product of its marginals)")
             continue
-        payload[concept] = _report_dict(game, rep)
+        payload[concept] = rep.to_dict(game)
         lines.append(f"ε-{concept.upper()} = {rep.epsilon:.6g}")
         lines += [f"  {line}" for line in rep.describe(game)]
     _emit(args, payload, lines)
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with agentmixer's error contract: one line on stderr naming the command, status 2
+    (subcommands' parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("agentmixer").strip()
+        self.exit(2, f"agentmixer: error: {command + ': ' if command else ''}{message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="agentmixer", description="Exact equilibria, gaps and learners for cooperative MARL.")
     parser.add_argument("--version", action="version", version=f"agentmixer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,14 +193,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objective", choices=[o for o in OBJECTIVES if o != "linear"], default="welfare",
                    help="what to optimise over the CE/CCE polytope (l1/l2: closest point to "
                         "--target, default uniform)")
-    p.add_argument("--target", help="JSON joint distribution for --objective l1/l2")
+    p.add_argument("--target", help="joint distribution for --objective l1/l2: a JSON file, or "
+                                    "inline JSON such as '[[0.25, 0.25], [0.25, 0.25]]'")
+    p.add_argument("--method", choices=NASH_METHODS, default="auto",
+                   help="Nash method for --concept ne (auto: exact enumeration of all equilibria "
+                        "for 2 players, support enumeration with a polynomial solve for more; "
+                        "Lemke-Howson / pure equilibria when the game is too large)")
     p.add_argument("--top", type=int, default=20, help="joint actions to print (text output)")
     p.set_defaults(func=cmd_solve)
 
     p = sub.add_parser("gap", parents=[json_flag], help="ε-NE/CCE/CE of a given distribution")
     p.add_argument("game", help="as for solve")
-    p.add_argument("dist", help="JSON file: a joint distribution (nested or flat list, or "
-                                "{'joint': ...}) or {'strategies': [[...], ...]}")
+    p.add_argument("dist", help="JSON file or inline JSON: a joint distribution (nested or flat "
+                                "list, or {'joint': ...}) or {'strategies': [[...], ...]}")
     p.set_defaults(func=cmd_gap)
 
     from agentmixer.cli_dpomdp import add_dpomdp_parser

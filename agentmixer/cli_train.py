@@ -1,12 +1,13 @@
 """``agentmixer train`` and ``agentmixer evaluate``: the neural training tier on the command line.
 
-``train --algo agentmixer|mappo|ail --env NAME [--seed S] [--steps N] [--envs B] [--config FILE.yaml]
+``train --algo NAME --env NAME [--seed S] [--steps N] [--envs B] [--config FILE.yaml]
 [--out DIR] [--set key=value ...] [--resume RUN_DIR]`` runs :func:`learners.neural.trainer.train`
 (precedence: defaults < ``--config`` < the explicit flags < ``--set``). ``--resume RUN_DIR``
 continues a run from its checkpoint with its saved config (``--steps`` may extend it; schedules
 that depend on the training fraction, such as AIL's β, then follow the new total).
-``evaluate RUN_DIR [--episodes N]`` loads the last checkpoint and runs decentralized evaluation
-(actors alone), printing deterministic and sampled returns. Needs torch (the ``neural`` extra).
+``evaluate RUN_DIR [--episodes N]`` loads the last checkpoint and evaluates the executed policy
+(the actors alone, or "centralized execution" for MAT, ARMAPPO and MAVEN), printing deterministic
+and sampled returns. Needs torch (the ``neural`` extra).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from games.errors import ConfigError, ParseError
 
 __all__ = ["add_train_parsers", "cmd_evaluate", "cmd_train"]
 
-ENV_HELP = ("climbing, penalty, bridge, predator-prey, predator-prey-small, any catalog game or "
-            "Dec-POMDP name, or a .dpomdp file")
+ENV_HELP = ("climbing, penalty, bridge, predator-prey, predator-prey-small, quadratic-coordination, any "
+            "catalog game or Dec-POMDP name, a .dpomdp file, 'pettingzoo(package.module:factory, k=v)' "
+            "or 'mamujoco(scenario=Ant, conf=2x4, agent_obsk=0)'")
 
 
 def _torch_needed() -> None:
@@ -72,15 +74,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = make_config(data, sets)
     result = train(cfg, resume=bool(args.resume))
     last = result.last_eval
+    from learners.neural.algorithms import algorithm_class
+
+    execution = "centralized" if algorithm_class(cfg.algo).executes_centrally else "decentralized"
     payload = {"run_dir": str(result.run_dir), "updates": result.updates, "env_steps": result.env_steps,
-               "deterministic_return": last.get("deterministic"), "sampled_return": last.get("sampled")}
+               "deterministic_return": last.get("deterministic"), "sampled_return": last.get("sampled"),
+               "execution": execution}
     if args.json:
         print(json.dumps(payload, indent=1))
     else:
         print(f"{cfg.algo} on {cfg.env}: {result.updates} updates, {result.env_steps} env steps -> "
               f"{result.run_dir}")
         if last:
-            print(f"decentralized evaluation: deterministic {last['deterministic']:.4f}, "
+            print(f"{execution} evaluation: deterministic {last['deterministic']:.4f}, "
                   f"sampled {last['sampled']:.4f}")
     return 0
 
@@ -96,7 +102,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps({k: v for k, v in res.items() if k != "deterministic_returns"}, indent=1))
     else:
         print(f"{res['algo']} on {res['env']} (update {res['update']}, {res['env_steps']} env steps), "
-              f"{res['episodes']} episodes, decentralized execution:")
+              f"{res['episodes']} episodes, {res['execution']} execution:")
         print(f"  deterministic return  {res['deterministic_return']:.4f}")
         print(f"  sampled return        {res['sampled_return']:.4f}")
         if "exact_deterministic_return" in res:

@@ -71,7 +71,7 @@ def bridge(seeds: int, steps: int) -> None:
                 res, _ = _run(tmp, algo_name, "bridge", seed, steps, 64, ["lr=3e-3", *SMALL_NETS],
                               eval_every=0)
                 tail = res.rows[-max(1, len(res.rows) // 10):]
-                train_r.append(float(np.mean([r["train_return"] for r in tail])))
+                train_r.append(float(np.mean([r["train/return"] for r in tail])))
                 algo, _ = load_trained(res.run_dir)
                 pol_det = tabulate_actors(algo.actors, model, 2, deterministic=True)
                 det.append(evaluate(model, pol_det))
@@ -97,8 +97,8 @@ def predator_prey(seeds: int, steps: int, out: Path | None, full_steps: int) -> 
                     for seed in range(seeds):
                         res, _ = _run(tmp, algo, f"{env}(penalty={penalty})", seed, budget, 32,
                                       ["lr=1e-3", *SMALL_NETS], rollout_len=50, eval_every=5)
-                        pts = [(r["env_steps"], r["eval_det_return"]) for r in res.rows
-                               if not np.isnan(r["eval_det_return"])]
+                        pts = [(r["env_steps"], r["eval/deterministic_return"]) for r in res.rows
+                               if not np.isnan(r["eval/deterministic_return"])]
                         runs.append(pts)
                     x = np.array([p[0] for p in runs[0]], dtype=float)
                     y = np.array([[p[1] for p in r] for r in runs])  # (seeds, points)

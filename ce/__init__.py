@@ -1,16 +1,9 @@
 """Equilibria and solutions: closed-form ε-gaps, CE/CCE LPs and polytope vertices, Nash equilibria,
 Dec-POMDP best responses, gaps and optimal planning."""
 
-from ce.dec_gaps import (
-    BestResponse,
-    DecGapReport,
-    best_response,
-    dec_best_response,
-    dec_cce_gap,
-    dec_ce_gap,
-    dec_nash_gap,
-    dec_ne_gap,
-)
+from ce.dec_gaps import BestResponse, DecGapReport, dec_best_response, dec_cce_gap, dec_ce_gap, dec_ne_gap
+from ce.dec_gaps import best_response as best_response  # former name of dec_best_response
+from ce.dec_gaps import dec_nash_gap as dec_nash_gap  # former name of dec_ne_gap
 from ce.distributions import as_joint, marginals, parse_profile, product_distribution
 from ce.errors import ConfigError, DegenerateGameError, DistributionError, SolverError, SolverWarning
 from ce.gaps import GapReport, cce_gap, ce_gap, equilibrium_gaps, ne_gap
@@ -71,7 +64,3 @@ __all__ = [
     "solve_optimal",
     "support_enumeration",
 ]
-
-# Former names, still importable: ``best_response`` is :func:`dec_best_response` and
-# ``dec_nash_gap`` is :func:`dec_ne_gap`.
-_FORMER_NAMES = (best_response, dec_nash_gap)

@@ -22,15 +22,16 @@ SUM_ATOL = 1e-6
 """Default tolerance: entries must be >= -SUM_ATOL and sum to 1 within SUM_ATOL."""
 
 
-def _kind(value: object) -> str:
+def _describe(value: object) -> str:
+    """A short description of a JSON-like value, in JSON's words (null, true, a string ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool | np.bool_):
-        return "a boolean"
+        return f"{str(bool(value)).lower()} (a boolean)"
     if isinstance(value, str):
-        return "a string"
+        return f"{_short(value)} (a string)"
     if isinstance(value, int | float | np.integer | np.floating):
-        return "a number"
+        return f"{_short(value)} (a number)"
     if isinstance(value, dict):
         return "an object"
     return f"a {type(value).__name__}"
@@ -60,12 +61,12 @@ def numeric_array(value: object, what: str) -> np.ndarray:
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if not isinstance(value, list | tuple):
-        raise DistributionError(f"{what} is not a numeric array: it is {_kind(value)} "
-                                f"({_short(value)}), expected a list of numbers")
+        raise DistributionError(f"{what} is not a numeric array: got {_describe(value)}, "
+                                "expected a list of numbers")
     if (bad := _first_bad_leaf(value)) is not None:
         path, leaf = bad
         raise DistributionError(f"{what} is not a numeric array: entry {path or '[]'} is "
-                                f"{_kind(leaf)} ({_short(leaf)}), not a number")
+                                f"{_describe(leaf)}, not a number")
     try:
         return np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -136,7 +137,7 @@ def product_distribution(game: NormalFormGame, strategies: Sequence[np.ndarray |
     """μ(a) = Π_i σ_i(a_i): the joint distribution of independent mixed strategies."""
     if not isinstance(strategies, list | tuple | np.ndarray):
         raise DistributionError(f"strategies must be a list with one mixed strategy per player, "
-                                f"got {_kind(strategies)} ({_short(strategies)})")
+                                f"got {_describe(strategies)}")
     if len(strategies) != game.num_players:
         raise DistributionError(f"{len(strategies)} strategies given for {game.num_players} players")
     mu = np.ones(())

@@ -86,6 +86,10 @@ the float minimum by more than this cannot be the exact minimum (float ratios ar
 few units of 1e-16), so only the rows within it are compared exactly."""
 
 
+FLOAT_TINY = 1e-300
+"""Absolute slack of the float screen (ratios that underflow to 0 are kept for the exact test)."""
+
+
 def _lex_min_row(t: list[list[int]], col: int, lex_cols: Sequence[int]) -> int | None:
     """The row of the lexicographic minimum ratio (rhs, lex columns) / t[:, col] over t[:, col] > 0.
 
@@ -96,7 +100,7 @@ def _lex_min_row(t: list[list[int]], col: int, lex_cols: Sequence[int]) -> int |
     if len(rows) > 1:
         ratios = [t[r][-1] / t[r][col] for r in rows]
         cut = min(ratios)
-        cut += FLOAT_SCREEN * abs(cut) + 1e-300
+        cut += FLOAT_SCREEN * abs(cut) + FLOAT_TINY
         rows = [r for r, q in zip(rows, ratios, strict=True) if q <= cut]
     if len(rows) <= 1:
         return rows[0] if rows else None

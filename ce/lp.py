@@ -27,16 +27,17 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ce.distributions import SUM_ATOL
 from ce.errors import ConfigError, SolverError, SolverWarning
 from ce.gaps import GapReport, cce_gap, ce_gap
 from ce.highs_backend import INF, solve_highs
 from ce.lp_rows import (
+    LINEAR_OBJECTIVES,
     Rows,
+    ScaledObjective,
     lifted_cce_rows,
-    linear_weights,
     normalised_payoffs,
-    scale_of,
-    target_vector,
+    scaled_objective,
 )
 from ce.polytope import IncentiveConstraints, cce_gain_matrix, incentive_constraints
 from games.normal_form.game import NormalFormGame
@@ -44,7 +45,6 @@ from games.normal_form.game import NormalFormGame
 __all__ = ["HIGHS_DEFAULTS", "OBJECTIVES", "EquilibriumResult", "solve_cce", "solve_ce", "solve_correlated"]
 
 OBJECTIVES = ("welfare", "egalitarian", "linear", "feasibility", "l1", "l2", "entropy")
-LINEAR_OBJECTIVES = ("welfare", "linear", "feasibility")
 
 GAP_WARN = 1e-6
 """A SolverWarning is issued when the certified gap of a returned μ exceeds this, relative to each
@@ -88,32 +88,6 @@ POLISH_FEASIBILITY = 1e-12
 
 SUPPORT_TOL = 1e-9
 """Probabilities above this count as the support of a returned distribution."""
-
-
-@dataclass(frozen=True)
-class _Objective:
-    """An objective in the LP's scaled units: the original objective is ``scale`` times it."""
-
-    name: str
-    weights: np.ndarray | None = None   # linear objectives: w / scale
-    payoffs: np.ndarray | None = None   # egalitarian: (N, |A|) payoffs / scale
-    target: np.ndarray | None = None    # l1, l2: q
-    scale: float = 1.0
-
-
-def _objective(game: NormalFormGame, objective: str, weights: np.ndarray | None,
-               target: np.ndarray | Sequence | None) -> _Objective:
-    if objective in LINEAR_OBJECTIVES:
-        w = linear_weights(game, objective, weights)
-        scale = scale_of(w)
-        return _Objective(objective, weights=w / scale, scale=scale)
-    if objective == "egalitarian":
-        pay = game.payoffs.reshape(game.num_players, -1)
-        scale = scale_of(pay)
-        return _Objective(objective, payoffs=pay / scale, scale=scale)
-    if objective in ("l1", "l2"):
-        return _Objective(objective, target=target_vector(game, target))
-    return _Objective(objective)
 
 
 @dataclass(frozen=True)
@@ -203,7 +177,7 @@ def _solve_cce_dual(rows_game: NormalFormGame, w: np.ndarray,
     return mu, sol.objective, sol.x, sol.status, sol.run_seconds
 
 
-def _solve_lp(rows_game: NormalFormGame, cons: IncentiveConstraints | None, obj: _Objective,
+def _solve_lp(rows_game: NormalFormGame, cons: IncentiveConstraints | None, obj: ScaledObjective,
               options: dict[str, object] | None) -> tuple[np.ndarray, float, np.ndarray, str, float]:
     """``cons=None`` selects the lifted CCE rows (see :func:`ce.lp_rows.lifted_cce_rows`).
 
@@ -253,7 +227,7 @@ def _solve_lp(rows_game: NormalFormGame, cons: IncentiveConstraints | None, obj:
     return sol.x[:n], value, lam, sol.status, sol.run_seconds
 
 
-def _solve_conic(cons: IncentiveConstraints, obj: _Objective
+def _solve_conic(cons: IncentiveConstraints, obj: ScaledObjective
                  ) -> tuple[np.ndarray, float, np.ndarray, str, float]:
     """``entropy`` (exponential cone) and ``l2`` (second-order cone) with cvxpy + Clarabel.
 
@@ -346,7 +320,7 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
     if concept not in HIGHS_DEFAULTS:
         raise ConfigError(f"concept must be 'ce' or 'cce', got {concept!r}")
     t0 = time.perf_counter()
-    obj = _objective(game, objective, weights, target)
+    obj = scaled_objective(game, objective, weights, target)
     rows_game, ranges = normalised_payoffs(game)
     opts = {**HIGHS_DEFAULTS[concept], **(options or {})}
     scale = obj.scale
@@ -369,15 +343,18 @@ def solve_correlated(game: NormalFormGame, concept: str = "ce", objective: str =
         flat, value, lam, status, run = _solve_lp(rows_game, cons, obj, opts)
     build = time.perf_counter() - t0 - run
     mu = flat.reshape(game.num_actions)
-    gap = (ce_gap if concept == "ce" else cce_gap)(game, mu, atol=1e-6)
+    gap = (ce_gap if concept == "ce" else cce_gap)(game, mu, atol=SUM_ATOL)
     if gap.relative_epsilon is not None and gap.relative_epsilon > GAP_WARN:
         warnings.warn(f"solver returned an {gap.epsilon:.3g}-{concept.upper()} ({gap.relative_epsilon:.3g} "
                       "of a player's payoff range), not an exact one", SolverWarning, stacklevel=2)
-    # back to the original units: row (i, ·) was divided by range_i, the objective by `scale`
+    # back to the original units: row (i, ·) was divided by range_i, the objective shifted by
+    # `offset` (which moves the optimum and the multiplier of Σμ = 1 alike) and divided by `scale`
     incentive = lam[:-1] * scale / ranges[_row_players(game, concept, cons)]
     duals = _split_duals(game, concept, incentive, cons)
-    return EquilibriumResult(game, concept, objective, mu, game.expected_payoffs(mu), value * scale,
-                             gap, duals, float(lam[-1]) * scale, status, build, run)
+    offset = obj.offset if objective != "feasibility" else 0.0
+    return EquilibriumResult(game, concept, objective, mu, game.expected_payoffs(mu),
+                             value * scale + offset, gap, duals, float(lam[-1]) * scale + offset,
+                             status, build, run)
 
 
 def solve_ce(game: NormalFormGame, objective: str = "welfare", **kwargs: object) -> EquilibriumResult:

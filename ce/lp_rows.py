@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,8 +19,10 @@ from ce.highs_backend import INF
 from ce.polytope import player_blocks
 from games.normal_form.game import NormalFormGame
 
-__all__ = ["Rows", "lifted_cce_rows", "linear_weights", "normalised_payoffs", "scale_of",
-           "target_vector"]
+__all__ = ["LINEAR_OBJECTIVES", "Rows", "ScaledObjective", "lifted_cce_rows", "linear_weights",
+           "normalised_payoffs", "scale_of", "scaled_objective", "target_vector"]
+
+LINEAR_OBJECTIVES = ("welfare", "linear", "feasibility")
 
 
 class Rows:
@@ -137,3 +140,36 @@ def scale_of(values: np.ndarray) -> float:
     """max |values| (1 if all are 0): the common factor that objective coefficients are divided by."""
     top = float(np.abs(values).max(initial=0.0))
     return top if top > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class ScaledObjective:
+    """An objective in the LP's scaled units: the original objective is ``scale · it + offset``.
+
+    Linear objectives may drop a constant c (w·μ and (w - c)·μ differ by c on the simplex) and be
+    divided by their range, so that neither a common offset nor the payoff scale reaches HiGHS.
+    """
+
+    name: str
+    weights: np.ndarray | None = None   # linear objectives: (w - offset) / scale
+    payoffs: np.ndarray | None = None   # egalitarian: (payoffs - offset) / scale, (N, |A|)
+    target: np.ndarray | None = None    # l1, l2: q
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+def scaled_objective(game: NormalFormGame, objective: str, weights: np.ndarray | None,
+               target: np.ndarray | Sequence | None) -> ScaledObjective:
+    if objective in LINEAR_OBJECTIVES:
+        w = linear_weights(game, objective, weights)
+        offset = float(w.min()) if objective != "feasibility" else 0.0
+        scale = scale_of(w - offset)
+        return ScaledObjective(objective, weights=(w - offset) / scale, scale=scale, offset=offset)
+    if objective == "egalitarian":
+        pay = game.payoffs.reshape(game.num_players, -1)
+        offset = float(pay.min())
+        scale = scale_of(pay - offset)
+        return ScaledObjective(objective, payoffs=(pay - offset) / scale, scale=scale, offset=offset)
+    if objective in ("l1", "l2"):
+        return ScaledObjective(objective, target=target_vector(game, target))
+    return ScaledObjective(objective)

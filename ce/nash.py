@@ -49,13 +49,16 @@ __all__ = [
 
 METHODS = ("auto", "enumeration", "support", "lemke_howson", "polynomial", "pure")
 
-AUTO_MAX_BASES = 20_000
+AUTO_MAX_BASES = 5_000
 """``auto`` gives exact enumeration of a 2-player game this many lexicographic bases per
-best-response polytope (a random 12x12 game needs about 4,000) before it falls back to one
-equilibrium by Lemke-Howson."""
-AUTO_MAX_SUPPORT_PROFILES = 4_096
+best-response polytope (a random 10x10 game needs about 1,000, 12x12 about 4,000; a few seconds)
+before it falls back to one equilibrium by Lemke-Howson."""
+AUTO_MAX_SMALLER_SIDE = 15
+"""``auto`` does not try exact enumeration when both players have more actions than this (the
+vertex count grows exponentially with the smaller side): one equilibrium by Lemke-Howson."""
+AUTO_MAX_SUPPORT_PROFILES = 1_000
 """``auto`` uses the polynomial method for games with at most this many support profiles
-(Π_i (2^|A_i| - 1): 343 for 3x3x3), else only the pure equilibria."""
+(Π_i (2^|A_i| - 1): 343 for 3x3x3, seconds), else only the pure equilibria."""
 PURE_TOL = 1e-12
 """Absolute slack of the best-response masks of :func:`pure_nash_equilibria`."""
 
@@ -139,12 +142,17 @@ def _two_player(game: NormalFormGame, method: str) -> NashResult:
         return NashResult((lemke_howson(game),), "lemke_howson", False, None,
                           notes=("one equilibrium by Lemke-Howson",))
     limit = AUTO_MAX_BASES if method == "auto" else None
+    m, n = game.num_actions
+    if method == "auto" and min(m, n) > AUTO_MAX_SMALLER_SIDE:
+        return NashResult((lemke_howson(game),), "lemke_howson", False, None,
+                          notes=(f"{m}x{n} game too large for exact enumeration (both players "
+                                 f"have more than {AUTO_MAX_SMALLER_SIDE} actions); one "
+                                 "equilibrium by Lemke-Howson",))
     try:
         exact = enumerate_bimatrix(game, **({"max_bases": limit} if limit else {}))
     except SolverError as exc:
         if method != "auto" or exc.status != "too_large":
             raise
-        m, n = game.num_actions
         return NashResult((lemke_howson(game),), "lemke_howson", False, None,
                           notes=(f"{m}x{n} game too large for exact enumeration ({exc}); one "
                                  "equilibrium by Lemke-Howson",))

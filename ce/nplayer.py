@@ -32,7 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ce.homotopy import System, track
+from ce.errors import SolverError
+from ce.gaps import ne_gap
+from ce.homotopy import MAX_STEP, PathResult, System, suspicious_paths, track
+from ce.nash_types import DEDUP_ATOL
 from games.normal_form.game import NormalFormGame
 
 __all__ = ["NPlayerEquilibria", "mixed_equilibria"]
@@ -43,11 +46,20 @@ IMAG_TOL = 1e-6
 """Roots whose imaginary part exceeds this (relative to 1 + |z|) are not real."""
 SUPPORT_TOL = 1e-9
 """Probabilities in [-SUPPORT_TOL, 0) are rounding; below that a root is outside the simplex."""
+NEAR_SIMPLEX = 1e-3
+"""Real roots farther than this outside the probability simplex are discarded before polishing."""
 SINGULAR_COND = 1e10
 """A root whose Jacobian has condition number above this is singular (degeneracy)."""
 MAX_SUPPORT_PROFILES = 100_000
 """Games with more support profiles than this are refused (the work grows with their number)."""
-DEDUP_ATOL = 1e-7
+DOMINANCE_MARGIN = 1e-12
+"""An action is conditionally dominated when another beats it by more than this (normalised
+payoffs) against every opponents' profile of the supports."""
+RETRACK_ATTEMPTS = 2
+"""Systems whose paths look wrong (failed, or two ending at one root) are re-tracked this often,
+each time with a quarter of the previous largest step."""
+NEWTON_POLISH_STEPS = 8
+"""At most this many Newton steps polish a real root (they stop once a step is below 1e-15)."""
 _AXES = "".join(c for c in string.ascii_lowercase if c not in "pa")
 
 
@@ -87,7 +99,7 @@ def _dominated(pay: np.ndarray, supports: tuple[tuple[int, ...], ...]) -> bool:
                                                *[s for j, s in enumerate(supports) if j != i])]
         sub = sub.reshape(pay.shape[i + 1], -1)
         for a in s_i:
-            if np.any(np.all(sub > sub[a] + 1e-12, axis=1)):
+            if np.any(np.all(sub > sub[a] + DOMINANCE_MARGIN, axis=1)):
                 return True
     return False
 
@@ -227,10 +239,30 @@ def _complex_normal(rng: np.random.Generator, size: int) -> np.ndarray:
     return rng.normal(size=size) + 1j * rng.normal(size=size)
 
 
+def _track_checked(batch: _SupportBatch, which: np.ndarray, z0: np.ndarray,
+                   rng: np.random.Generator) -> PathResult:
+    """Track all paths; re-track the systems with a failed path or two paths meeting, with
+    smaller steps and a new γ (up to RETRACK_ATTEMPTS times)."""
+    res = track(batch.start, batch.target(which), z0, seed=int(rng.integers(2**31)))
+    for attempt in range(1, RETRACK_ATTEMPTS + 1):
+        bad = suspicious_paths(res, which)
+        if not bad.any():
+            break
+        redo = np.flatnonzero(np.isin(which, np.unique(which[bad])))
+        sub = track(batch.start, batch.target(which[redo]), z0[redo],
+                    seed=int(rng.integers(2**31)), max_step=MAX_STEP / 4 ** attempt)
+        points, finished = res.points.copy(), res.finished.copy()
+        diverged, failed = res.diverged.copy(), res.failed.copy()
+        points[redo], finished[redo] = sub.points, sub.finished
+        diverged[redo], failed[redo] = sub.diverged, sub.failed
+        res = PathResult(points, finished, diverged, failed)
+    return res
+
+
 def _polish(system: System, z: np.ndarray) -> tuple[np.ndarray, float]:
     """Newton's method on the real root ``z`` (1, D); returns it and its Jacobian's condition."""
     cond = 1.0
-    for _ in range(8):
+    for _ in range(NEWTON_POLISH_STEPS):
         val, jac = system(z, np.zeros(1, dtype=np.intp))
         cond = float(np.linalg.cond(jac[0])) if z.shape[1] else 1.0
         try:
@@ -246,9 +278,6 @@ def _polish(system: System, z: np.ndarray) -> tuple[np.ndarray, float]:
 def mixed_equilibria(game: NormalFormGame, *, seed: int = 0,
                      max_support_profiles: int = MAX_SUPPORT_PROFILES) -> NPlayerEquilibria:
     """The Nash equilibria of a small N-player game (see the module doc), each one certified."""
-    from ce.errors import SolverError
-    from ce.gaps import ne_gap
-
     counts = [2 ** m - 1 for m in game.num_actions]
     if int(np.prod(counts, dtype=float)) > max_support_profiles:
         raise SolverError(f"{game!r} has {int(np.prod(counts, dtype=float))} support profiles > "
@@ -299,7 +328,7 @@ def mixed_equilibria(game: NormalFormGame, *, seed: int = 0,
             continue
         which = np.repeat(np.arange(len(profiles)), len(roots))
         z0 = np.tile(roots, (len(profiles), 1))
-        res = track(batch.start, batch.target(which), z0, seed=int(rng.integers(2**31)))
+        res = _track_checked(batch, which, z0, rng)
         paths += len(z0)
         failed += int(res.failed.sum())
         ones = {j: np.ones(batch.sizes[j]) for j in batch.free}
@@ -312,6 +341,8 @@ def mixed_equilibria(game: NormalFormGame, *, seed: int = 0,
                                 if j in batch.offset])
             if np.abs(z.imag).max(initial=0.0) > IMAG_TOL * (1 + np.abs(z).max(initial=0.0)):
                 continue
+            if z.real.min(initial=0.0) < -NEAR_SIMPLEX or z.real.max(initial=0.0) > 1 + NEAR_SIMPLEX:
+                continue  # far from the simplex: not an equilibrium, however conditioned
             system = batch.target(which[k:k + 1], ones)
             zr, cond = _polish(system, z.real[None, :])
             if cond > SINGULAR_COND:

@@ -21,7 +21,19 @@ from typing import Any, TypeVar
 
 from games.errors import GameError, GameNotFoundError
 
-__all__ = ["CatalogEntry", "coerce_params", "parse_call", "parse_spec", "registrar", "unknown_name_error"]
+__all__ = ["MAX_TABLE_ENTRIES", "CatalogEntry", "check_table_size", "coerce_params", "parse_call",
+           "parse_spec", "registrar", "unknown_name_error"]
+
+MAX_TABLE_ENTRIES = 10**8
+"""The most numbers a parametric catalog model may tabulate (about 0.8 GB of float64); a larger
+request is refused before anything is allocated."""
+
+
+def check_table_size(entries: int, what: str) -> None:
+    """A :class:`~games.errors.GameError` when ``entries`` numbers exceed :data:`MAX_TABLE_ENTRIES`."""
+    if entries > MAX_TABLE_ENTRIES:
+        raise GameError(f"{what} would tabulate {entries:.3g} numbers, more than the "
+                        f"{MAX_TABLE_ENTRIES:.0e} allowed")
 
 _SPEC = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 

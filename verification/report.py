@@ -19,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ from verification.stats import (
 __all__ = ["Report", "RunRecord", "build_report", "load_run", "load_runs", "marl_eval_json"]
 
 EVAL_COLUMNS = ("eval/deterministic_return", "eval_det_return")
-"""Where a run's evaluation returns are found in ``metrics.csv`` (newest layout first)."""
+"""Where a run's evaluation returns are found in ``metrics.csv`` (current layout, then the
+layout of runs written by earlier releases)."""
 
 REPS = 2000
 """Bootstrap resamples for every interval in a report."""
@@ -93,8 +95,19 @@ def load_run(run_dir: str | Path) -> RunRecord:
     if not evals:
         raise ParseError("holds no evaluation yet", source=str(csv_path))
     steps, returns = (np.array(v) for v in zip(*evals, strict=True))
+    episodes: tuple[tuple[float, ...], ...] = ()
+    ep_path = run_dir / "eval_episodes.json"
+    if ep_path.is_file():  # the per-episode returns of each deterministic evaluation
+        try:
+            records = json.loads(ep_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ParseError(exc.msg, exc.lineno, exc.colno, source=str(ep_path)) from None
+        by_step = {int(r["env_steps"]): tuple(map(float, r["returns"])) for r in records
+                   if isinstance(r, dict) and r.get("mode") == "deterministic"}
+        if all(int(s) in by_step for s in steps):
+            episodes = tuple(by_step[int(s)] for s in steps)
     return RunRecord(run_dir, str(cfg["algo"]), str(cfg["env"]), int(cfg["seed"]), steps,
-                     returns.astype(float))
+                     returns.astype(float), episodes)
 
 
 def load_runs(paths: list[str | Path]) -> list[RunRecord]:
@@ -187,14 +200,15 @@ def build_report(runs: list[RunRecord], *, seed: int = 0) -> Report:
 def marl_eval_json(runs: list[RunRecord], environment: str = "agentmixer") -> dict[str, Any]:
     """The raw-data layout of marl-eval: ``{environment: {task: {algorithm: {"seed_S":
     {"step_K": {"step_count": n, "return": [...]}, "absolute_metrics": {"return": [...]}}}}}}``,
-    with the tasks being our environment names. Each evaluation holds the mean return of its
-    episodes (one value)."""
+    with the tasks being our environment names. Each evaluation holds its episodes' returns
+    (``eval_episodes.json``; runs that predate it give the evaluation's mean as one value)."""
     out: dict[str, Any] = {environment: {}}
     for r in runs:
         task = out[environment].setdefault(r.env, {}).setdefault(r.algo, {})
-        steps = {f"step_{k}": {"step_count": int(s), "return": [float(v)]}
-                 for k, (s, v) in enumerate(zip(r.steps, r.returns, strict=True))}
-        task[f"seed_{r.seed}"] = {**steps, "absolute_metrics": {"return": [r.final]}}
+        per_eval = r.episode_returns or tuple((float(v),) for v in r.returns)
+        steps = {f"step_{k}": {"step_count": int(s), "return": list(rets)}
+                 for k, (s, rets) in enumerate(zip(r.steps, per_eval, strict=True))}
+        task[f"seed_{r.seed}"] = {**steps, "absolute_metrics": {"return": list(per_eval[-1])}}
     return out
 
 

@@ -36,7 +36,7 @@ from ce.planning.common import (
     solve_mmdp,
 )
 from ce.planning.gmaa import HEURISTICS, solve_gmaa_ice
-from ce.planning.jesp import MAX_BRUTE_FORCE, best_response, solve_brute_force, solve_jesp
+from ce.planning.jesp import MAX_BRUTE_FORCE, jesp_best_response, solve_brute_force, solve_jesp
 from games.dec_pomdp.model import DecPOMDP
 from games.errors import ConfigError
 
@@ -46,9 +46,9 @@ __all__ = [
     "METHODS",
     "ClusteredPolicy",
     "PlanResult",
-    "best_response",
     "evaluate_clustered",
     "evaluate_deterministic",
+    "jesp_best_response",
     "qmdp_values",
     "random_deterministic_policy",
     "solve",

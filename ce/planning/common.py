@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ce.planning.clustered import ClusteredPolicy
 from games.dec_pomdp.evaluation import mmdp_q_values
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import DeterministicPolicy
@@ -39,19 +40,20 @@ class PlanResult:
 
     Attributes:
         value: exact expected discounted return of ``policy`` from b0.
-        policy: a :class:`~games.dec_pomdp.policies.DeterministicPolicy`, or for :func:`solve_mmdp` an int
-            array ``pi[t, s]`` of joint actions.
+        policy: a :class:`~ce.planning.clustered.ClusteredPolicy` (GMAA*-ICE), a
+            :class:`~games.dec_pomdp.policies.DeterministicPolicy` (JESP, brute force), or for
+            :func:`solve_mmdp` an int array ``pi[t, s]`` of joint actions.
         method: name of the algorithm.
         horizon: number of decision steps.
         seconds: wall-clock time.
         optimal: ``True`` when ``value`` is proven optimal for the planner's problem class
             (``False`` e.g. for JESP, or when a time limit stopped an exact search).
         upper_bound: a proven upper bound on the optimum (``value`` when optimal; ``nan`` if none).
-        stats: counters (nodes expanded, clusters, ...).
+        stats: counters (nodes expanded, clusters, ``gap`` = upper_bound - value, ...).
     """
 
     value: float
-    policy: DeterministicPolicy | np.ndarray
+    policy: ClusteredPolicy | DeterministicPolicy | np.ndarray
     method: str
     horizon: int
     seconds: float

@@ -43,12 +43,15 @@ from ce.planning.common import PlanResult, check_model, qmdp_values
 from ce.planning.heuristic import BeliefTable
 from ce.planning.jesp import jesp_work, solve_jesp
 from games.dec_pomdp.model import DecPOMDP
-from games.errors import ConfigError, GameError
+from games.errors import ConfigError, SolverError
 
 __all__ = ["HEURISTICS", "solve_gmaa_ice"]
 
 HEURISTICS = ("auto", "qbg", "qpomdp", "qmdp")
 _QBG_MAX_POLICIES = 4096
+_JESP_WORK = 2e6
+"""JESP supplies a second first lower bound only when its largest best-response array is this
+small (elements); beyond that it costs more than the search it would save."""
 _DECIMALS = 12
 
 
@@ -113,7 +116,6 @@ class _Search:
         self.table = (None if heuristic == "qmdp"
                       else BeliefTable.build(model, horizon, discount, heuristic, self.qmdp, deadline))
         self.table_stages = 0 if self.table is None else self.table.stages
-        self.obs_of = np.unravel_index(np.arange(model.num_joint_observations), model.num_observations)
         self.stats: dict[str, object] = {
             "heuristic": heuristic, "table_stages": self.table_stages,
             "table_beliefs": 0 if self.table is None else int(self.table.beliefs.shape[0]),
@@ -212,7 +214,7 @@ def solve_gmaa_ice(model: DecPOMDP, horizon: int | None = None, discount: float 
     if initial_policy:
         best_val, best_pol = search.dive()
         stats["dive_lower_bound"] = best_val
-        if jesp_work(model, horizon) <= 2e7:
+        if jesp_work(model, horizon) <= _JESP_WORK:
             jr = solve_jesp(model, horizon, discount, seed=0, restarts=2)
             stats["jesp_lower_bound"] = jr.value
             if jr.value > best_val:
@@ -281,7 +283,7 @@ def solve_gmaa_ice(model: DecPOMDP, horizon: int | None = None, discount: float 
     if best_leaf is not None:
         best_pol = search.policy(*best_leaf)
     if best_pol is None:
-        raise GameError(f"no policy found within the time limit of {time_limit} s")
+        raise SolverError(f"no policy found within the time limit of {time_limit} s")
     value = evaluate_clustered(model, best_pol, horizon, discount)
     stats["open_left"] = len(heap)
     stats["policy_types"] = best_pol.num_types()

@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from games.dec_pomdp.model import DecPOMDP
+from games.errors import SolverError
 
 __all__ = ["BeliefTable", "solve_bg_batch"]
 
@@ -134,9 +135,11 @@ class _Registry:
         self._grow()
         return gids[self.succ[gids, 0, 0] == -2]
 
-    def expand(self, gids: np.ndarray) -> None:
-        """Successors and P(jo | b, ja) of the given beliefs (each computed once)."""
+    def expand(self, gids: np.ndarray, cap: float = math.inf) -> bool:
+        """Successors and P(jo | b, ja) of the given beliefs (each computed once); ``False`` (and
+        the expansion left unfinished) as soon as more than ``cap`` new beliefs appear."""
         model = self.model
+        before = self.count
         s, ja_n, jo_n = model.num_states, model.num_joint_actions, model.num_joint_observations
         gids = self.unexpanded(gids)
         table = self.beliefs()
@@ -154,6 +157,9 @@ class _Registry:
             self._grow()
             self.succ[g] = idx.reshape(p.shape)
             self.prob[g] = p
+            if self.count - before > cap:
+                return False
+        return True
 
 
 @dataclass
@@ -164,8 +170,7 @@ class BeliefTable:
         beliefs: (G, S) every distinct belief of the table (global ids index its rows).
         stage_ids: ``stage_ids[t]`` global ids of the beliefs reachable at stage t (t < c).
         succ: (G', JA, JO) global id after (ja, jo) from each expanded belief (-1: P(jo) = 0).
-        q: ``q[t]`` (G, JA) values at stage t, rows indexed by global id (NaN off stage t); stages
-            with the same belief set share one array only when their values coincide.
+        q: ``q[t]`` (G, JA) values at stage t, rows indexed by global id (NaN off stage t).
         kind: ``"qbg"`` or ``"qpomdp"``.
         tail: what stage c is: ``"reward"`` (c = H - 1, exact) or ``"qmdp"`` (the tree was cut).
     """
@@ -197,7 +202,9 @@ class BeliefTable:
             todo = reg.unexpanded(cur)
             if todo.size * ja_n * jo_n * s > TREE_BUDGET or time.perf_counter() > deadline:
                 break
-            reg.expand(todo)
+            # the next stage must at least fit the leaf budget (its backup against the vectors)
+            if not reg.expand(todo, cap=LEAF_BUDGET / (ja_n * s * jo_n * ja_n)):
+                break
             nxt = reg.succ[cur].reshape(-1)
             nxt = np.unique(nxt[nxt >= 0])
             if (nxt.size * ja_n * jo_n * s > TREE_BUDGET
@@ -216,6 +223,10 @@ class BeliefTable:
         tail = "reward" if (c == horizon - 1 or horizon == 1) else "qmdp"
         imm_all = beliefs @ model.reward                                        # (G, JA)
         for t in range(c - 1, -1, -1):
+            if time.perf_counter() > deadline:
+                raise SolverError(f"the time limit ran out while building the heuristic's table "
+                                  f"({c - 1 - t} of {c} stages backed up); allow more time or plan a "
+                                  f"shorter horizon")
             ids = stage_ids[t]
             out = np.full((g_total, ja_n), np.nan)
             if horizon == 1:

@@ -28,12 +28,17 @@ from ce.planning.common import (
 )
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import DeterministicPolicy
-from games.errors import GameError
+from games.errors import ConfigError, GameError
 
-__all__ = ["MAX_BRUTE_FORCE", "best_response", "jesp_work", "solve_brute_force", "solve_jesp"]
+__all__ = ["MAX_BRUTE_FORCE", "MAX_HISTORIES", "jesp_best_response", "jesp_work", "solve_brute_force",
+           "solve_jesp"]
 
 MAX_BRUTE_FORCE = 1_000_000
 """:func:`solve_brute_force` refuses models with more deterministic joint policies than this."""
+
+MAX_HISTORIES = 10**7
+""":func:`solve_jesp` tabulates each agent's action per observation history; it refuses a horizon
+at which an agent has more histories than this (GMAA*-ICE clusters them instead)."""
 
 
 def jesp_work(model: DecPOMDP, horizon: int) -> int:
@@ -48,7 +53,7 @@ def jesp_work(model: DecPOMDP, horizon: int) -> int:
     return worst
 
 
-def best_response(model: DecPOMDP, actions: list[list[np.ndarray]], agent: int, horizon: int,
+def jesp_best_response(model: DecPOMDP, actions: list[list[np.ndarray]], agent: int, horizon: int,
                   discount: float) -> tuple[float, list[np.ndarray]]:
     """Exact best response of ``agent`` to the others' deterministic policies.
 
@@ -118,6 +123,11 @@ def solve_jesp(model: DecPOMDP, horizon: int | None = None, discount: float | No
     model = check_model(model)
     horizon = model.resolve_horizon(horizon)
     discount = model.resolve_discount(discount)
+    most = max(policy_size(model, horizon))
+    if most > MAX_HISTORIES:
+        raise ConfigError(f"JESP tabulates an action per observation history: an agent has {most:.3g} at "
+                          f"horizon {horizon}, more than {MAX_HISTORIES:.0e}; the exact method "
+                          f"(GMAA*-ICE) clusters histories instead")
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
         raise GameError(f"restarts must be an integer >= 1, got {restarts!r}")
     if init is not None:
@@ -137,7 +147,7 @@ def solve_jesp(model: DecPOMDP, horizon: int | None = None, discount: float | No
             improved = False
             rounds += 1
             for i in range(model.num_agents):
-                v, new = best_response(model, acts, i, horizon, discount)
+                v, new = jesp_best_response(model, acts, i, horizon, discount)
                 if v > val + 1e-9 * max(1.0, abs(val)):
                     acts[i], val, improved = new, v, True
         if val > best_val:

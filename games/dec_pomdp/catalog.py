@@ -27,7 +27,7 @@ import numpy as np
 from games.dec_pomdp.model import DecPOMDP
 from games.errors import GameError
 from games.normal_form import catalog as nf_catalog
-from games.spec import CatalogEntry, registrar, unknown_name_error
+from games.spec import CatalogEntry, check_table_size, registrar, unknown_name_error
 
 __all__ = [
     "DPOMDP_CATALOG",
@@ -434,6 +434,8 @@ def random_dpomdp(agents: int = 2, states: int = 3, actions: int = 2, observatio
     bad = {k: v for k, v in sizes.items() if int(v) < 1}
     if bad:
         raise GameError(f"random Dec-POMDP needs every size >= 1, got {bad}")
+    ja, jo = actions**agents, observations**agents
+    check_table_size(ja * states * (states + jo + 1), f"random Dec-POMDP {sizes}")
     rng = np.random.default_rng(seed)
     ja, jo = actions**agents, observations**agents
     b0 = rng.dirichlet(np.ones(states))

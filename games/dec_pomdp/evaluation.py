@@ -32,6 +32,7 @@ from games.dec_pomdp.policies import (
     StochasticPolicy,
 )
 from games.errors import GameError
+from games.spec import check_table_size
 
 __all__ = [
     "AgentOccupancy",
@@ -272,6 +273,7 @@ def mmdp_q_values(model: DecPOMDP, horizon: int | None = None,
     """
     h = model.resolve_horizon(horizon)
     discount = model.resolve_discount(discount)
+    check_table_size(h * model.num_states * model.num_joint_actions, f"Q-values over {h} stages")
     q = np.empty((h, model.num_states, model.num_joint_actions))
     v = np.zeros(model.num_states)
     for t in range(h - 1, -1, -1):

@@ -17,7 +17,8 @@ Simulators outside this package (imported only when named): ``"pettingzoo(packag
 key=value, ...)"`` -> :class:`~games.envs.pettingzoo_env.PettingZooEnv` over any PettingZoo
 ParallelEnv (the keys ``episode_limit`` and ``team_reward`` are the adapter's, the others go to the
 factory); a callable instead of a name is such a factory; ``"mamujoco(scenario=Ant, conf=2x4,
-agent_obsk=0)"`` -> Multi-Agent MuJoCo (:mod:`games.envs.mamujoco`, the ``mujoco`` extra).
+agent_obsk=0)"`` -> Multi-Agent MuJoCo (:mod:`games.envs.mamujoco`, the ``mujoco`` extra);
+``"smax(map=3m)"`` -> JaxMARL's SMAX (:mod:`games.envs.smax`, the ``smax`` extra).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ PREDATOR_PREY = {"predator-prey": PredatorPreyConfig, "predator-prey-small": Pre
 CONTINUOUS = {"quadratic-coordination": QuadraticCoordinationEnv}
 """Built-in continuous-action tasks (numpy): a name and the class, parameters = keyword defaults."""
 
-EXTERNAL = ("pettingzoo", "mamujoco")
+EXTERNAL = ("pettingzoo", "mamujoco", "smax")
 """Names of the simulators outside this package (their modules import only when named)."""
 
 
@@ -84,6 +85,10 @@ def _external(base: str, target: str | None, params: dict[str, Any], num_envs: i
         return PettingZooEnv(load_factory(target), num_envs, seed, kwargs=params, **own)  # type: ignore[arg-type]
     if target is not None:
         raise GameError(f"{base!r} takes no positional {target!r}; parameters are key=value")
+    if base == "smax":
+        from games.envs.smax import SMAXEnv
+
+        return SMAXEnv(num_envs, seed, **{k: (str(v) if k == "map" else v) for k, v in params.items()})
     from games.envs.mamujoco import make_mamujoco
 
     return make_mamujoco(params, num_envs, seed)

@@ -11,7 +11,7 @@ import numpy as np
 
 from games.errors import GameError
 from games.normal_form.game import NormalFormGame
-from games.spec import CatalogEntry, registrar, unknown_name_error
+from games.spec import CatalogEntry, check_table_size, registrar, unknown_name_error
 
 __all__ = ["CATALOG", "make_game", "random_game"]
 
@@ -44,6 +44,8 @@ def penalty(k: float = -10.0) -> NormalFormGame:
     R = [[10, 0, k], [0, 2, 0], [k, 0, 10]]: two optimal equilibria (a1, b1), (a3, b3) worth 10,
     and choosing between them risks the penalty k.
     """
+    if not k <= 0:
+        raise GameError(f"penalty game needs a miscoordination cost k <= 0, got k={k:g}")
     r = [[10, 0, k], [0, 2, 0], [k, 0, 10]]
     return NormalFormGame.cooperative(r, action_names=(("a1", "a2", "a3"), ("b1", "b2", "b3")),
                                       name="penalty" if k == -10.0 else f"penalty(k={k:g})")
@@ -128,6 +130,7 @@ def sum_to_ten(agents: int = 3, actions: int = 10, target: int = 10) -> NormalFo
     """
     if agents < 1 or actions < 1:
         raise GameError(f"sum_to_10 needs agents >= 1 and actions >= 1, got {agents}, {actions}")
+    check_table_size(actions**agents * (agents + 1), f"sum_to_10(agents={agents}, actions={actions})")
     grids = np.indices((actions,) * agents).sum(axis=0)
     reward = (grids == target).astype(float)
     names = tuple(str(k) for k in range(actions))
@@ -150,6 +153,7 @@ def random_game(players: int = 2, actions: int = 3, seed: int = 0, cooperative: 
         raise GameError(f"random game needs a seed >= 0, got {seed}")
     if not high > low:
         raise GameError(f"random game needs high > low, got low={low}, high={high}")
+    check_table_size(players * actions**players, f"random(players={players}, actions={actions})")
     rng = np.random.default_rng(seed)
     shape = (actions,) * players
     name = f"random(players={players},actions={actions},seed={seed},cooperative={cooperative})"

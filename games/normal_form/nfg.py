@@ -310,24 +310,29 @@ def _fmt(x: float) -> str:
 
 
 def write_nfg(game: NormalFormGame, path: str | os.PathLike[str] | None = None, *,
-              form: Literal["payoff", "outcome"] = "payoff") -> str:
+              form: Literal["payoff", "outcome"] = "payoff", names: bool = True) -> str:
     """Serialise ``game`` as a Gambit ``.nfg`` file and return the text (also written to ``path``).
 
-    ``form="payoff"`` writes the Gambit payoff version (strategy counts + flat payoff list; the
-    format carries no strategy names, so they read back as ``"1"``, ``"2"``, ...);
-    ``form="outcome"`` writes the outcome version with strategy names, one outcome per distinct
-    payoff vector and index 0 (the null outcome) for all-zero profiles. Floats are written with
-    ``repr`` so that ``read_nfg(write_nfg(g))`` reproduces the payoffs bit for bit.
+    ``form="payoff"`` writes the Gambit payoff version (strategy names + flat payoff list);
+    ``form="outcome"`` writes the outcome version, one outcome per distinct payoff vector and
+    index 0 (the null outcome) for all-zero profiles. Both keep the player and strategy names;
+    ``names=False`` writes the payoff version with a strategy-count block instead (``{ 2 3 }``), the
+    only header OpenSpiel's ``nfg_game`` reader accepts (the names then read back as "1", "2", ...).
+    Floats are written with ``repr`` so that ``read_nfg(write_nfg(g))`` reproduces the payoffs bit
+    for bit.
     """
     if form not in ("payoff", "outcome"):
         raise ValueError(f"form must be 'payoff' or 'outcome', got {form!r}")
     n = game.num_players
     rows = game.payoffs.reshape((n, -1), order="F").T  # (profiles, N), first player fastest
     head = f"NFG 1 R {_quote(game.name)} {{ {' '.join(map(_quote, game.player_names))} }}"
+    strategies = "\n".join("{ " + " ".join(map(_quote, names)) + " }" for names in game.action_names)
     if form == "payoff":
-        counts = " ".join(map(str, game.num_actions))
         body = "\n".join(" ".join(map(_fmt, row)) for row in rows.tolist())
-        text = f"{head} {{ {counts} }}\n\n{body}\n"
+        if names:
+            text = f'{head}\n\n{{ {strategies}\n}}\n""\n\n{body}\n'
+        else:
+            text = f"{head} {{ {' '.join(map(str, game.num_actions))} }}\n\n{body}\n"
     else:
         uniq, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
         inverse = np.asarray(inverse).reshape(-1)
@@ -335,8 +340,6 @@ def write_nfg(game: NormalFormGame, path: str | os.PathLike[str] | None = None, 
         nonzero = order[np.any(uniq != 0, axis=1)[order]]
         number = np.zeros(len(uniq), dtype=np.intp)
         number[nonzero] = np.arange(1, len(nonzero) + 1)
-        strategies = "\n".join("{ " + " ".join(map(_quote, names)) + " }"
-                               for names in game.action_names)
         outcomes = "".join(f'{{ "Outcome {j}" {", ".join(map(_fmt, uniq[k].tolist()))} }}\n'
                            for j, k in enumerate(nonzero.tolist(), 1))
         indices = " ".join(map(str, number[inverse].tolist()))

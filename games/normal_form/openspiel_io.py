@@ -67,6 +67,20 @@ def _load(game_or_string: pyspiel.Game | str) -> tuple[pyspiel.Game, str]:
         return pyspiel.load_game(text), text
     except pyspiel.SpielError as exc:
         raise GameError(f"OpenSpiel could not load {text!r}: {exc}") from None
+    except (IndexError, KeyError, RuntimeError, ValueError) as exc:  # C++ exceptions, e.g. map::at
+        needs = _required_parameters(short)
+        hint = (f"; it needs the parameter(s) {', '.join(needs)}, e.g. {short}({needs[0]}=...)"
+                if needs else "")
+        raise GameError(f"OpenSpiel could not load {text!r} ({type(exc).__name__}: {exc}){hint}"
+                        ) from None
+
+
+def _required_parameters(short: str) -> list[str]:
+    """Parameters of a registered game whose default is empty (a file name, a game string)."""
+    for gtype in pyspiel.registered_games():
+        if gtype.short_name == short:
+            return [k for k, v in gtype.parameter_specification.items() if v in ("", None)]
+    return []
 
 
 def _root(game: pyspiel.Game, label: str) -> pyspiel.State:

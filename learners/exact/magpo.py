@@ -50,6 +50,9 @@ __all__ = [
     "run_magpo",
 ]
 
+MONOTONE_SLACK = 1e-10
+"""Round-off allowed when checking that learner values never decrease."""
+
 
 @dataclass(frozen=True)
 class MagpoConfig:
@@ -115,7 +118,12 @@ class MagpoResult:
     def final_value(self) -> float:
         return float(self.learner_values[-1])
 
-    def is_monotone(self, slack: float = 1e-10) -> bool:
+    @property
+    def is_monotone(self) -> bool:
+        """Learner values never decrease (up to :data:`MONOTONE_SLACK`, round-off): Thm 4.1's claim."""
+        return self.monotone_within(MONOTONE_SLACK)
+
+    def monotone_within(self, slack: float) -> bool:
         """Learner values never decrease by more than ``slack``."""
         return bool(np.all(np.diff(self.learner_values) >= -slack))
 

@@ -32,6 +32,7 @@ from games.dec_pomdp.policies import StochasticPolicy
 from games.errors import GameError
 from learners.exact.config import check_config
 from learners.exact.gradients import _Letters, joint_tables, product_tables, resolve_horizon
+from learners.exact.magpo import MONOTONE_SLACK
 
 __all__ = ["MagpoDecConfig", "MagpoDecResult", "run_magpo_dec"]
 
@@ -69,7 +70,13 @@ class MagpoDecResult:
     def final_value(self) -> float:
         return self.values[-1]
 
-    def is_monotone(self, slack: float = 1e-10) -> bool:
+    @property
+    def is_monotone(self) -> bool:
+        """Values never decrease (up to :data:`~learners.exact.magpo.MONOTONE_SLACK`): Thm 4.1."""
+        return self.monotone_within(MONOTONE_SLACK)
+
+    def monotone_within(self, slack: float) -> bool:
+        """Values never decrease by more than ``slack``."""
         return bool(np.all(np.diff(self.values) >= -slack))
 
 

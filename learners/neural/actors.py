@@ -32,10 +32,12 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+from torch.distributions import Categorical, Independent, Normal
 
 from games.errors import ConfigError, GameError
 
-__all__ = ["ACTIVATIONS", "ActorConfig", "ActorOutput", "Actors", "AgentLinear", "activation_fn"]
+__all__ = ["ACTIVATIONS", "ActorConfig", "ActorOutput", "Actors", "AgentLinear", "activation_fn",
+           "policy_dist"]
 
 ACTIVATIONS = ("tanh", "relu", "gelu", "elu")
 """Names accepted by the ``activation`` fields of the neural configs."""
@@ -286,3 +288,15 @@ class Actors(nn.Module):
 
         assert hidden is not None
         return ActorOutput(stack("logits"), stack("avail"), stack("mean"), stack("log_std")), hidden
+
+
+def policy_dist(out: ActorOutput) -> Categorical | Independent:
+    """The actors' own per-agent policies: Categorical over the (masked) logits, batch (..., N);
+    or, continuous, a diagonal Gaussian N(mean, exp(log_std)²) with batch (..., N), event (d,).
+
+    Bounds: the Gaussian is unbounded and its log-density and entropy are those of the unclipped
+    sample; the environment clips the action it applies (``BatchedEnv.check_actions``)."""
+    if out.logits is not None:
+        return Categorical(logits=out.logits, validate_args=False)
+    assert out.mean is not None and out.log_std is not None
+    return Independent(Normal(out.mean, out.log_std.exp(), validate_args=False), 1)

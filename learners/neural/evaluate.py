@@ -21,7 +21,6 @@ from games.dec_pomdp.evaluation import evaluate
 from games.envs import BatchedEnv, DecPOMDPEnv, make_env
 from learners.neural.algorithms import Algorithm, EnvSpec
 from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from learners.neural.exact_eval import tabulate_actors
 from learners.neural.train_config import make_config
 
 __all__ = ["EVAL_SEED_OFFSET", "evaluate_decentralized", "evaluate_run", "load_trained", "to_tensor"]
@@ -36,8 +35,12 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
 
 
 def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool,
-                           generator: torch.Generator | None = None) -> tuple[float, np.ndarray]:
+                           generator: torch.Generator | None = None,
+                           wins: list[bool] | None = None,
+                           lengths: list[int] | None = None) -> tuple[float, np.ndarray]:
     """Mean return of the first episode of each of the ``env.num_envs`` copies, and the returns.
+    ``wins`` receives each episode's win flag where the environment reports ``last_won`` (SMAX);
+    ``lengths`` receives each copy's episode length (steps), in copy order.
 
     The environment is reset (continuing its own generator) and its first episodes are played out;
     the algorithm's actors see only the per-agent observations.
@@ -45,20 +48,26 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
     ts = env.reset()
     obs = to_tensor(ts.obs)
     avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
-    hidden: torch.Tensor | None = algo.actors.initial_hidden(env.num_envs)
+    hidden = algo.episode_start(to_tensor(ts.state), deterministic, generator)
     returns = np.full(env.num_envs, np.nan)
+    steps = np.zeros(env.num_envs, dtype=np.int64)
     finished = np.zeros(env.num_envs, dtype=bool)
-    for _ in range(env.episode_limit):
+    for k in range(env.episode_limit):
         masks = {} if avail is None else {"avail": avail}  # only masked envs need the keyword
         actions, hidden = algo.act_decentralized(obs, hidden, deterministic, generator, **masks)
         ts = env.step(actions.numpy())
         newly = ts.done & ~finished
         returns[newly] = ts.episode_return[newly]
+        steps[newly] = k + 1
+        if wins is not None and getattr(env, "last_won", None) is not None:
+            wins += env.last_won[newly].tolist()  # type: ignore[attr-defined]
         finished |= ts.done
         if finished.all():
             break
         obs = to_tensor(ts.obs)
         avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
+    if lengths is not None:
+        lengths += steps.tolist()
     return float(returns.mean()), returns
 
 
@@ -86,9 +95,12 @@ def evaluate_run(run_dir: str | Path, episodes: int | None = None) -> dict[str, 
     sampled, _ = evaluate_decentralized(algo, env, False, generator)
     out = {"run_dir": str(run_dir), "algo": cfg["algo"], "env": cfg["env"], "update": ckpt["update"],
            "env_steps": ckpt["env_steps"], "episodes": n, "deterministic_return": det,
-           "sampled_return": sampled, "deterministic_returns": det_all.tolist()}
-    if isinstance(env, DecPOMDPEnv) and not algo.actors.config.recurrent:
-        # a Dec-POMDP and feed-forward actors: the executed policy is a table, valued exactly
+           "sampled_return": sampled, "deterministic_returns": det_all.tolist(),
+           "execution": "centralized" if algo.executes_centrally else "decentralized"}
+    if isinstance(env, DecPOMDPEnv):
+        # a Dec-POMDP and a decentralized table (feed-forward actors): valued exactly
         for key, flag in (("exact_deterministic_return", True), ("exact_sampled_return", False)):
-            out[key] = evaluate(env.model, tabulate_actors(algo.actors, env.model, env.episode_limit, flag))
+            table = algo.tabulate(env.model, env.episode_limit, flag)
+            if table is not None:
+                out[key] = evaluate(env.model, table)
     return out

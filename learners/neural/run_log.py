@@ -11,8 +11,11 @@ imported lazily and skipped with a warning when the ``tensorboard`` package is m
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -21,8 +24,10 @@ from typing import Any
 from tqdm import tqdm
 
 from learners.neural.checkpoint import atomic_write_text
+from learners.neural.errors import ConfigError
 
-__all__ = ["MetricsLog", "Progress", "format_progress", "open_tensorboard"]
+__all__ = ["EPISODE_COLUMNS", "EpisodeLog", "MetricsLog", "Progress", "format_progress", "open_tensorboard",
+           "open_wandb"]
 
 
 class MetricsLog:
@@ -54,6 +59,33 @@ class MetricsLog:
             writer.writerow([_fmt(row.get(c)) for c in self.columns])
 
 
+EPISODE_COLUMNS = ("update", "env_steps", "mode", "episode", "return", "length", "won")
+"""Columns of ``eval_episodes.csv``: one row per evaluation episode (``mode`` is deterministic or
+sampled; ``won`` is empty where the environment reports no win)."""
+
+
+class EpisodeLog:
+    """Every evaluation episode of a run: ``eval_episodes.csv`` (one row per episode) and
+    ``eval_episodes.json`` (one record per evaluation, with the per-episode lists), both rewritten
+    atomically from the records, so a resumed run's files equal an uninterrupted run's."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.csv_path = run_dir / "eval_episodes.csv"
+        self.json_path = run_dir / "eval_episodes.json"
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf)
+        writer.writerow(EPISODE_COLUMNS)
+        for rec in records:
+            wins = rec.get("won") or [None] * len(rec["returns"])
+            for k, (ret, length, won) in enumerate(zip(rec["returns"], rec["lengths"], wins, strict=True)):
+                writer.writerow([rec["update"], rec["env_steps"], rec["mode"], k, _fmt(float(ret)), length,
+                                 "" if won is None else int(won)])
+        atomic_write_text(self.csv_path, buf.getvalue())
+        atomic_write_text(self.json_path, json.dumps(records, indent=1, allow_nan=False))
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return ""
@@ -70,6 +102,23 @@ def open_tensorboard(run_dir: Path, purge_step: int | None) -> Any:
         warnings.warn(f"TensorBoard logging skipped: {exc}", stacklevel=2)
         return None
     return SummaryWriter(log_dir=str(run_dir), purge_step=purge_step)
+
+
+def open_wandb(run_dir: Path, config: dict[str, Any]) -> Any:
+    """A Weights & Biases run for ``run_dir`` (the optional ``wandb`` sink), resumed when the run
+    directory is resumed: its id is derived from the directory's path.
+
+    The mode is ``$WANDB_MODE`` and **offline** when unset (nothing leaves the machine; ``wandb
+    sync`` uploads later); set ``WANDB_MODE=online`` after ``wandb login`` to stream.
+    """
+    try:
+        import wandb
+    except ImportError:
+        raise ConfigError("wandb=true needs the wandb package: pip install wandb") from None
+    run_id = hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:16]
+    return wandb.init(project=os.environ.get("WANDB_PROJECT", "agentmixer"), name=run_dir.name, id=run_id,
+                      dir=str(run_dir), config=config, resume="allow",
+                      mode=os.environ.get("WANDB_MODE", "offline"))
 
 
 def format_progress(env_steps: int, sps: float, det: float | None, sampled: float | None) -> str:

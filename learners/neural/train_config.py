@@ -26,7 +26,8 @@ class TrainConfig:
     """Everything that defines a training run.
 
     Attributes:
-        algo: registered algorithm name (``agentmixer``, ``mappo``, ``ail``).
+        algo: registered algorithm name (``agentmixer``, ``mappo``, ``ail``, ``happo``, ``mat``,
+            ``mat_dec``, ``magpo``, ``armappo``, ``qmix``, ``maven``).
         env: :func:`games.envs.make_env` name or ``.dpomdp`` path.
         seed: seeds python, numpy, torch and the environments.
         total_steps: environment transitions summed over copies (rounded up to whole rollouts).
@@ -39,6 +40,8 @@ class TrainConfig:
         horizon: episode horizon for Dec-POMDPs that set none (``.dpomdp`` files).
         progress: show the one-line progress display on stderr.
         tensorboard: also log to TensorBoard.
+        wandb: also log to Weights & Biases (``pip install wandb``; offline unless ``WANDB_MODE``
+            says otherwise).
         threads: ``torch.set_num_threads`` for the run (0: leave torch's default). One thread is
             the fastest for these small networks (multi-threaded tiny matmuls are dominated by
             synchronisation) and keeps CPU results reproducible.
@@ -59,6 +62,7 @@ class TrainConfig:
     horizon: int | None = None
     progress: bool = False
     tensorboard: bool = True
+    wandb: bool = False
     threads: int = 1
     algo_config: AlgorithmConfig | None = None
 

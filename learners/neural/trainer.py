@@ -40,7 +40,14 @@ from learners.neural.checkpoint import (
 from learners.neural.config_io import to_dict
 from learners.neural.errors import ConfigError, TrainingDiverged
 from learners.neural.evaluate import EVAL_SEED_OFFSET, evaluate_decentralized, to_tensor
-from learners.neural.run_log import MetricsLog, Progress, format_progress, open_tensorboard
+from learners.neural.run_log import (
+    EpisodeLog,
+    MetricsLog,
+    Progress,
+    format_progress,
+    open_tensorboard,
+    open_wandb,
+)
 from learners.neural.train_config import TrainConfig, load_run_config, make_config, package_version
 
 __all__ = ["TrainConfig", "TrainResult", "collect", "load_run_config", "make_config", "package_version",
@@ -59,8 +66,9 @@ class TrainResult:
     @property
     def last_eval(self) -> dict[str, float]:
         for row in reversed(self.rows):
-            if not math.isnan(row["eval_det_return"]):
-                return {"deterministic": row["eval_det_return"], "sampled": row["eval_sampled_return"]}
+            if not math.isnan(row["eval/deterministic_return"]):
+                return {"deterministic": row["eval/deterministic_return"],
+                        "sampled": row["eval/sampled_return"]}
         return {}
 
 
@@ -71,8 +79,12 @@ def _position(ts: TimeStep, carry: dict[str, torch.Tensor], starts: torch.Tensor
     return pos
 
 
-def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int) -> tuple[Rollout, list[float]]:
+def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int,
+            wins: list[bool] | None = None) -> tuple[Rollout, list[float]]:
     """Run ``steps`` steps in every copy from the rollout position ``pos`` (updated in place).
+
+    ``wins`` (for environments that report ``last_won``, e.g. SMAX) receives one flag per
+    finished episode.
 
     Truncated transitions of environments that report the final state get γ V(s_final) added to
     their reward (the time-limit bootstrap, :mod:`learners.neural.buffer`).
@@ -103,9 +115,11 @@ def collect(env: BatchedEnv, algo: Algorithm, pos: dict[str, Any], steps: int) -
         for k, v in out.extras.items():
             extras.setdefault(k, []).append(v)
         finished += ts.episode_return[ts.done].tolist()
+        if wins is not None and getattr(env, "last_won", None) is not None:
+            wins += env.last_won[ts.done].tolist()  # type: ignore[attr-defined]
         pos.update(_position(ts, out.carry, buf["dones"][-1]))
     stacked = {k: torch.stack(v) for k, v in buf.items()}
-    batch = Rollout(**stacked, last_value=algo.value(pos["state"]), carry0=carry0,
+    batch = Rollout(**stacked, last_value=algo.bootstrap_value(pos["obs"], pos["state"]), carry0=carry0,
                     extras={k: torch.stack(v) for k, v in extras.items()},
                     avail=torch.stack(masks) if masks else None)
     return batch, finished
@@ -127,7 +141,7 @@ def _check_finite(algo: Algorithm, metrics: dict[str, float]) -> str | None:
     return f"non-finite parameters {params[:5]}" if params else None
 
 
-RESUMABLE_CHANGES = ("total_steps", "progress", "tensorboard", "out")
+RESUMABLE_CHANGES = ("total_steps", "progress", "tensorboard", "wandb", "out")
 """The only settings a resumed run may change: the others shape the trajectory, so changing them
 would silently continue a different run than the one the checkpoint and config.yaml describe."""
 
@@ -170,7 +184,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     pos = _position(env.current(), algo.initial_carry(cfg.num_envs),
                     torch.ones(cfg.num_envs, dtype=torch.bool))
     update, env_steps, rows = 0, 0, []
-    log = MetricsLog(run_dir / "metrics.csv")
+    episodes: list[dict[str, Any]] = []
+    log, episode_log = MetricsLog(run_dir / "metrics.csv"), EpisodeLog(run_dir)
     if ck is not None:
         algo.load_state_dict(ck["algo"])
         env.set_state(ck["env"])
@@ -178,15 +193,18 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         restore_rng(ck["rng"])
         eval_gen.set_state(ck["eval_generator"])
         pos, update, env_steps, rows = ck["position"], ck["update"], ck["env_steps"], ck["rows"]
+        episodes = ck.get("episodes", [])
         if not env.exact_resume:  # the simulator restarted every copy: so does the rollout position
             pos = _position(env.current(), algo.initial_carry(cfg.num_envs),
                             torch.ones(cfg.num_envs, dtype=torch.bool))
             warnings.warn(f"resume: {cfg.env} cannot save its simulator; every copy starts a new episode "
                           "(learner, optimiser, RNG streams and counters are restored exactly)", stacklevel=2)
     log.rewrite(rows)
+    episode_log.write(episodes)
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(
         {"agentmixer_version": package_version(), **to_dict(cfg)}, sort_keys=False))
-    writer = open_tensorboard(run_dir, update + 1) if cfg.tensorboard else None
+    writer = open_tensorboard(run_dir, env_steps + 1) if cfg.tensorboard else None
+    wandb_run = open_wandb(run_dir, to_dict(cfg)) if cfg.wandb else None
     last_good = str(ckpt_path) if ckpt_path.exists() else None
 
     def checkpoint() -> None:
@@ -194,7 +212,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         save_checkpoint(ckpt_path, {
             "config": to_dict(cfg), "update": update, "env_steps": env_steps, "algo": algo.state_dict(),
             "env": env.get_state(), "eval_env": eval_env.get_state(), "rng": capture_rng(),
-            "eval_generator": eval_gen.get_state(), "position": pos, "rows": rows})
+            "eval_generator": eval_gen.get_state(), "position": pos, "rows": rows,
+            "episodes": episodes})
         last_good = str(ckpt_path)
 
     total, stop_at = cfg.num_updates, cfg.num_updates if max_updates is None else update + max_updates
@@ -205,7 +224,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
         while update < min(total, stop_at):
             # 1. collect T steps in B copies with the behaviour (training-time) policy
             algo.begin_rollout(update / total)
-            batch, finished = collect(env, algo, pos, cfg.rollout_len)
+            wins: list[bool] = []
+            batch, finished = collect(env, algo, pos, cfg.rollout_len, wins)
             env_steps += cfg.num_envs * cfg.rollout_len
             # 2. update; a NaN / inf anywhere stops the run before anything is checkpointed
             try:
@@ -218,21 +238,38 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
             update += 1
             # 3. evaluate decentrally (actors alone), deterministic and sampled
             det = sampled = math.nan
+            eval_wins: list[bool] = []
             if update == total or (cfg.eval_every and update % cfg.eval_every == 0):
-                det, _ = evaluate_decentralized(algo, eval_env, True, eval_gen)
-                sampled, _ = evaluate_decentralized(algo, eval_env, False, eval_gen)
+                for mode in ("deterministic", "sampled"):
+                    rec_wins: list[bool] = []
+                    lengths: list[int] = []
+                    mean, returns = evaluate_decentralized(algo, eval_env, mode == "deterministic", eval_gen,
+                                                           rec_wins, lengths)
+                    det, sampled = (mean, sampled) if mode == "deterministic" else (det, mean)
+                    eval_wins = rec_wins if mode == "deterministic" else eval_wins
+                    episodes.append({"update": update, "env_steps": env_steps, "mode": mode,
+                                     "returns": returns.tolist(), "lengths": lengths,
+                                     "won": [bool(w) for w in rec_wins] or None})
+                episode_log.write(episodes)
             # 4. log (CSV holds no wall-clock values) and checkpoint
-            train_return = float(np.mean(finished)) if finished else math.nan
-            row = {"update": update, "env_steps": env_steps, "train_return": train_return,
-                   "eval_det_return": det, "eval_sampled_return": sampled, **metrics}
+            row = {"update": update, "env_steps": env_steps,
+                   "train/return": float(np.mean(finished)) if finished else math.nan,
+                   **{f"train/{k}": v for k, v in metrics.items()},
+                   "eval/deterministic_return": det, "eval/sampled_return": sampled}
+            if getattr(env, "last_won", None) is not None:  # win rates (SMAX): training episodes, and
+                row["train/win_rate"] = float(np.mean(wins)) if wins else math.nan    # greedy evaluation
+                row["eval/win_rate"] = float(np.mean(eval_wins)) if eval_wins else math.nan
             rows.append(row)
             log.append(row)
             sps = (env_steps - start_steps) / max(time.perf_counter() - start, 1e-9)
-            if writer is not None:
+            if writer is not None:  # BenchMARL / EPyMARL layout: train/ and eval/, x = environment steps
                 for k, v in row.items():
-                    if k != "update" and not (isinstance(v, float) and math.isnan(v)):
-                        writer.add_scalar(f"train/{k}", v, update)
-                writer.add_scalar("train/steps_per_second", sps, update)
+                    if k not in ("update", "env_steps") and not (isinstance(v, float) and math.isnan(v)):
+                        writer.add_scalar(k, v, env_steps)
+                writer.add_scalar("train/steps_per_second", sps, env_steps)
+            if wandb_run is not None:
+                wandb_run.log({k: v for k, v in row.items() if not (isinstance(v, float) and math.isnan(v))},
+                              step=env_steps)
             if update % cfg.checkpoint_every == 0 or update == total or update == stop_at:
                 checkpoint()
             last = TrainResult(run_dir, update, env_steps, rows).last_eval
@@ -240,6 +277,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
     finally:
         if writer is not None:
             writer.close()
+        if wandb_run is not None:
+            wandb_run.finish()
         progress.close()
     return TrainResult(run_dir, update, env_steps, rows)
 

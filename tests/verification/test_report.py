@@ -94,3 +94,16 @@ def test_bad_directories_are_typed_errors(tmp_path: Path, capsys: pytest.Capture
         load_runs([run])
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_marl_eval_uses_the_kept_episodes(sweep_dir: Path) -> None:
+    run = sweep_dir / "climbing" / "a" / "seed_0"   # evaluations at 200 (5.5) and 400 (11.0) steps
+    records = [{"update": 2, "env_steps": 200, "mode": "deterministic", "returns": [5.0, 6.0]},
+               {"update": 2, "env_steps": 200, "mode": "sampled", "returns": [0.0, 0.0]},
+               {"update": 4, "env_steps": 400, "mode": "deterministic", "returns": [11.0, 11.0]}]
+    (run / "eval_episodes.json").write_text(json.dumps(records))
+    data = marl_eval_json(load_runs([run]))["agentmixer"]["climbing"]["a"]["seed_0"]
+    assert data["step_0"]["return"] == [5.0, 6.0] and data["absolute_metrics"]["return"] == [11.0, 11.0]
+    (run / "eval_episodes.json").write_text("[{")
+    with pytest.raises(ParseError, match=r"eval_episodes\.json"):
+        load_runs([run])

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from learners.neural.algorithms import agentmixer, ail, mappo  # noqa: F401  (registration)
+from learners.neural.algorithms import (  # noqa: F401  (registration)
+    agentmixer,
+    ail,
+    armappo,
+    happo,
+    magpo,
+    mappo,
+    mat,
+    mat_dec,
+    maven,
+    qmix,
+)
 from learners.neural.algorithms.agentmixer import AgentMixerPPO, AgentMixerPPOConfig
 from learners.neural.algorithms.ail import AsymmetricIL, AsymmetricILConfig
 from learners.neural.algorithms.base import (
@@ -19,11 +30,11 @@ from learners.neural.algorithms.base import (
     Algorithm,
     AlgorithmConfig,
     EnvSpec,
-    PPOConfig,
     StepOutput,
     register,
 )
 from learners.neural.algorithms.mappo import MAPPO, MAPPOConfig
+from learners.neural.algorithms.ppo import PPOConfig
 from learners.neural.config_io import from_dict
 from learners.neural.errors import ConfigError
 

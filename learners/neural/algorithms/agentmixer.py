@@ -59,14 +59,8 @@ from torch import Tensor
 from games.errors import ConfigError
 from learners.neural.actors import ActorConfig, ActorOutput
 from learners.neural.agentmixer_policy import AgentMixerPolicy
-from learners.neural.algorithms.base import (
-    EnvSpec,
-    PPOAlgorithm,
-    PPOConfig,
-    StepOutput,
-    register,
-    run_actors,
-)
+from learners.neural.algorithms.base import EnvSpec, StepOutput, register, run_actors
+from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig
 from learners.neural.buffer import Rollout
 from learners.neural.heads import CoupledJointCategorical, JointCategorical, JointNormal, decode_joint_targets
 from learners.neural.modifier import ModifierConfig

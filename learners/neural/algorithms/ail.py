@@ -40,13 +40,12 @@ from learners.neural.algorithms.base import (
     ADAM_EPS,
     EnvSpec,
     NonFiniteError,
-    PPOAlgorithm,
-    PPOConfig,
     StepOutput,
     policy_dist,
     register,
     run_actors,
 )
+from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig
 from learners.neural.buffer import Rollout
 from learners.neural.critic import mlp
 

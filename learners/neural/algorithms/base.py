@@ -1,11 +1,6 @@
-"""The interface every neural training algorithm implements, the PPO update they share, and the
-algorithm registry (the extension point for HAPPO, MAT, MAGPO, ...: a new file that defines a
-config dataclass and a subclass decorated with :func:`register`).
-
-PPO (Schulman et al. 2017, Eq. 7) with the MAPPO practicalities of Yu et al. (NeurIPS 2022):
-a centralized critic V(s) regressing value-normalised GAE(γ, λ) targets, advantage normalisation,
-optional value clipping, an entropy bonus, global grad-norm clipping and Adam. Subclasses provide
-:meth:`PPOAlgorithm.policy_loss` (their surrogate and entropy) and :meth:`Algorithm.act`.
+"""The interface every neural training algorithm implements and the algorithm registry (the
+extension point: a new file that defines a config dataclass and a subclass decorated with
+:func:`register`). The PPO update most algorithms share is in :mod:`learners.neural.algorithms.ppo`.
 
 An algorithm keeps a per-copy *carry* (a dict of tensors with leading axis B, e.g. the actors'
 GRU state ``"hidden"`` or the AgentMixer episode seed ``"omega"``) that the trainer threads from
@@ -21,14 +16,11 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.distributions import Categorical, Independent, Normal
 
 from games.envs import BatchedEnv
 from games.errors import ConfigError
-from learners.neural.actors import ActorOutput, Actors
-from learners.neural.buffer import Rollout, minibatch_indices
-from learners.neural.critic import CentralCritic, CriticConfig
-from learners.neural.normalizer import ValueNormalizer
+from learners.neural.actors import ActorOutput, Actors, policy_dist
+from learners.neural.buffer import Rollout
 
 __all__ = [
     "ADAM_EPS",
@@ -37,10 +29,7 @@ __all__ = [
     "AlgorithmConfig",
     "EnvSpec",
     "NonFiniteError",
-    "PPOAlgorithm",
-    "PPOConfig",
     "StepOutput",
-    "clipped_surrogate",
     "policy_dist",
     "register",
     "run_actors",
@@ -49,10 +38,6 @@ __all__ = [
 
 ADAM_EPS = 1e-5
 """Adam's ε for every neural learner (the MAPPO / CleanRL PPO setting; PyTorch's default is 1e-8)."""
-
-ADVANTAGE_EPS = 1e-8
-"""Added to the advantages' standard deviation when they are standardised."""
-
 
 class NonFiniteError(ArithmeticError):
     """Raised by an update that met a NaN / inf loss or gradient (the trainer turns it into
@@ -127,18 +112,6 @@ def run_actors(actors: Actors, obs: Tensor, hidden0: Tensor, starts: Tensor,
     return out
 
 
-def policy_dist(out: ActorOutput) -> Categorical | Independent:
-    """The actors' own per-agent policies: Categorical over the (masked) logits, batch (..., N);
-    or, continuous, a diagonal Gaussian N(mean, exp(log_std)²) with batch (..., N), event (d,).
-
-    Bounds: the Gaussian is unbounded and its log-density and entropy are those of the unclipped
-    sample; the environment clips the action it applies (``BatchedEnv.check_actions``)."""
-    if out.logits is not None:
-        return Categorical(logits=out.logits, validate_args=False)
-    assert out.mean is not None and out.log_std is not None
-    return Independent(Normal(out.mean, out.log_std.exp(), validate_args=False), 1)
-
-
 @dataclass(frozen=True)
 class AlgorithmConfig:
     """Base of every algorithm's typed config. A config knows its algorithm (as BenchMARL's
@@ -165,6 +138,9 @@ class Algorithm(abc.ABC):
 
     name: ClassVar[str] = ""
     config_class: ClassVar[type[AlgorithmConfig]] = AlgorithmConfig
+    executes_centrally: ClassVar[bool] = False
+    """True when test-time execution needs every agent's observation (and the earlier agents'
+    actions), as MAT's decoder and ARMAPPO do; evaluation output then says so."""
     supports_continuous: ClassVar[bool] = False
     """The algorithm trains on continuous (Box) actions; the trainer refuses such an env otherwise."""
     supports_action_masks: ClassVar[bool] = False
@@ -193,6 +169,27 @@ class Algorithm(abc.ABC):
     @abc.abstractmethod
     def value(self, state: Tensor) -> Tensor:
         """V(s) denormalised, (B,), for bootstrapping the last step of a rollout."""
+
+    def bootstrap_value(self, obs: Tensor, state: Tensor) -> Tensor:
+        """The value that bootstraps a rollout's last step, (B,); default V(s). Critics of the
+        observations (MAT's encoder) override it."""
+        return self.value(state)
+
+    def episode_start(self, state: Tensor, deterministic: bool,
+                      generator: torch.Generator | None = None) -> Tensor | None:
+        """The execution carry at an episode start (``None``: the actors' initial state). MAVEN
+        draws its episode latent here from the initial state."""
+        return None
+
+    def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
+        """The executed policy on a Dec-POMDP ``model`` as an exact table
+        (:func:`~learners.neural.exact_eval.tabulate_actors`); ``None`` when it is not a
+        decentralized table (centralized execution, recurrent actors)."""
+        if self.executes_centrally or self.actors.config.recurrent:
+            return None
+        from learners.neural.exact_eval import tabulate_actors
+
+        return tabulate_actors(self.actors, model, horizon, deterministic)
 
     @torch.no_grad()
     def act_decentralized(self, obs: Tensor, hidden: Tensor | None, deterministic: bool,
@@ -261,141 +258,6 @@ def register(cls: type[Algorithm]) -> type[Algorithm]:
     cls.config_class.algorithm_name = cls.name
     ALGORITHMS[cls.name] = cls
     return cls
-
-
-@dataclass(frozen=True)
-class PPOConfig(AlgorithmConfig):
-    """Hyper-parameters shared by the PPO-family algorithms.
-
-    Attributes:
-        lr: Adam learning rate.
-        epochs: passes over each rollout.
-        num_minibatches: minibatches per epoch (split over environment copies).
-        clip: PPO clip range ε.
-        entropy_coef: entropy bonus weight.
-        value_coef: value loss weight.
-        clip_value: clip the value update to ±``clip`` around the old prediction (MAPPO).
-        value_norm: normalise value targets with a running mean / std.
-        normalize_advantages: standardise advantages over each rollout.
-        max_grad_norm: global gradient-norm clip.
-        gamma, gae_lambda: discount and GAE λ.
-        critic: architecture of the centralized critic V(s).
-    """
-
-    lr: float = 5e-4
-    epochs: int = 4
-    num_minibatches: int = 1
-    clip: float = 0.2
-    entropy_coef: float = 0.01
-    value_coef: float = 0.5
-    clip_value: bool = False
-    value_norm: bool = True
-    normalize_advantages: bool = True
-    max_grad_norm: float = 10.0
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    critic: CriticConfig = field(default_factory=CriticConfig)
-
-    def __post_init__(self) -> None:
-        if not (self.lr > 0 and self.epochs >= 1 and self.num_minibatches >= 1 and self.clip > 0):
-            raise ConfigError("need lr > 0, epochs >= 1, num_minibatches >= 1 and clip > 0")
-        if not (0.0 <= self.gamma <= 1.0 and 0.0 <= self.gae_lambda <= 1.0):
-            raise ConfigError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma}, {self.gae_lambda}")
-        if not self.max_grad_norm > 0:
-            raise ConfigError(f"max_grad_norm must be positive, got {self.max_grad_norm}")
-
-
-def clipped_surrogate(log_ratio: Tensor, adv: Tensor, clip: float) -> tuple[Tensor, Tensor]:
-    """PPO's clipped objective as a loss (mean of -min(r A, clip(r) A)) and the clip fraction."""
-    ratio = torch.exp(log_ratio)
-    surr = torch.minimum(ratio * adv, ratio.clamp(1.0 - clip, 1.0 + clip) * adv)
-    return -surr.mean(), ((ratio - 1.0).abs() > clip).float().mean()
-
-
-class PPOAlgorithm(Algorithm):
-    """Shared PPO machinery: a centralized critic, value normaliser and the update loop."""
-
-    config: PPOConfig
-
-    def _assemble(self, ppo_modules: dict[str, nn.Module], **others: nn.Module) -> None:
-        """Build the centralized critic and value normaliser, register every module for
-        checkpoints, and one Adam (the PPO step) over ``ppo_modules`` and the critic; ``others``
-        are checkpointed but trained elsewhere (e.g. AIL's students)."""
-        self.critic = CentralCritic(self.spec.state_dim, self.config.critic)
-        self.normalizer = ValueNormalizer()
-        self.modules = nn.ModuleDict({**ppo_modules, **others, "critic": self.critic,
-                                      "normalizer": self.normalizer})
-        params = [p for m in (*ppo_modules.values(), self.critic) for p in m.parameters()]
-        self.optimizers = {"ppo": torch.optim.Adam(params, lr=self.config.lr, eps=ADAM_EPS)}
-
-    def ppo_objective(self, log_ratio: Tensor, adv: Tensor,
-                      entropy: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        """The clipped surrogate minus the entropy bonus, with the usual diagnostics (entropy,
-        clip fraction, and the k3 estimate E[(r - 1) - log r] of KL(old ‖ new))."""
-        surrogate, clip_frac = clipped_surrogate(log_ratio, adv, self.config.clip)
-        loss = surrogate - self.config.entropy_coef * entropy
-        return loss, {"entropy": entropy.detach(), "clip_frac": clip_frac,
-                      "approx_kl": ((torch.exp(log_ratio) - 1) - log_ratio).mean().detach()}
-
-    def value(self, state: Tensor) -> Tensor:
-        with torch.no_grad():
-            return self.normalizer.denormalize(self.critic(state))
-
-    @abc.abstractmethod
-    def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
-        """The actor-side loss on a minibatch (uses ``mb.advantages``), with metrics."""
-
-    def value_loss(self, mb: Rollout) -> Tensor:
-        """0.5 (V(s) - target)², targets and old values normalised; clipped when configured."""
-        assert mb.returns is not None
-        target = self.normalizer.normalize(mb.returns)
-        pred = self.critic(mb.state)
-        loss = (pred - target) ** 2
-        if self.config.clip_value:
-            old = self.normalizer.normalize(mb.values)
-            clipped = old + (pred - old).clamp(-self.config.clip, self.config.clip)
-            loss = torch.maximum(loss, (clipped - target) ** 2)
-        return 0.5 * loss.mean()
-
-    def extra_update(self, batch: Rollout) -> dict[str, float]:
-        """Hook run after the PPO epochs (e.g. AIL's distillation); default: nothing."""
-        return {}
-
-    def update(self, batch: Rollout) -> dict[str, float]:
-        cfg = self.config
-        batch.finish(cfg.gamma, cfg.gae_lambda)
-        assert batch.advantages is not None and batch.returns is not None
-        if cfg.value_norm:
-            self.normalizer.update(batch.returns)
-        if cfg.normalize_advantages:
-            adv = batch.advantages
-            batch.advantages = (adv - adv.mean()) / (adv.std(unbiased=False) + ADVANTAGE_EPS)
-        params = [p for g in self.optimizers["ppo"].param_groups for p in g["params"]]
-        sums: dict[str, float] = {}
-        count = 0
-        for _ in range(cfg.epochs):
-            for idx in minibatch_indices(batch.num_envs, cfg.num_minibatches):
-                mb = batch.env_slice(idx)
-                pi_loss, metrics = self.policy_loss(mb)
-                v_loss = self.value_loss(mb)
-                loss = pi_loss + cfg.value_coef * v_loss
-                if not bool(torch.isfinite(loss)):
-                    raise NonFiniteError(f"non-finite loss (policy {float(pi_loss.detach())}, "
-                                         f"value {float(v_loss.detach())})")
-                self.optimizers["ppo"].zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-                if not bool(torch.isfinite(grad_norm)):
-                    raise NonFiniteError(f"non-finite gradient norm {float(grad_norm)}")
-                self.optimizers["ppo"].step()
-                metrics = {**metrics, "policy_loss": pi_loss.detach(), "value_loss": v_loss.detach(),
-                           "grad_norm": grad_norm.detach()}
-                for k, v in metrics.items():
-                    sums[k] = sums.get(k, 0.0) + float(v)
-                count += 1
-        out = {k: v / count for k, v in sums.items()}
-        out.update(self.extra_update(batch))
-        return out
 
 
 def seed_all(seed: int) -> None:

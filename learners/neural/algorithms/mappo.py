@@ -19,15 +19,8 @@ import torch
 from torch import Tensor
 
 from learners.neural.actors import ActorConfig, Actors
-from learners.neural.algorithms.base import (
-    EnvSpec,
-    PPOAlgorithm,
-    PPOConfig,
-    StepOutput,
-    policy_dist,
-    register,
-    run_actors,
-)
+from learners.neural.algorithms.base import EnvSpec, StepOutput, policy_dist, register, run_actors
+from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig
 from learners.neural.buffer import Rollout
 
 __all__ = ["MAPPO", "MAPPOConfig"]

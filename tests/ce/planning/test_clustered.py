@@ -166,3 +166,17 @@ def test_fire_fighting_h4_matches_published() -> None:
     assert r.optimal and r.value == pytest.approx(-6.578834, abs=5e-7)
     det = r.policy.to_deterministic(model.num_observations)
     assert close(evaluate_deterministic(model, det, 1.0), r.value)
+
+
+def test_cut_tree_with_qmdp_tail_stays_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no budget the tree keeps only b0 and stage 1 is Q_MDP vectors: a looser but still
+    admissible heuristic, so the search still returns the brute-force optimum."""
+    import ce.planning.heuristic as heuristic
+
+    monkeypatch.setattr(heuristic, "LEAF_BUDGET", 0.0)
+    for seed in range(4):
+        model = random_model(seed, 2, 3, (2, 2), (2, 2), seed % 2 == 0)
+        table = BeliefTable.build(model, 3, 1.0, "qbg", qmdp_values(model, 3, 1.0))
+        assert table.stages == 1 and table.tail == "qmdp"
+        r = solve_optimal(model, 3, 1.0)
+        assert r.optimal and close(r.value, solve_brute_force(model, 3, 1.0).value)

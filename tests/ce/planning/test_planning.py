@@ -17,8 +17,8 @@ from paths import SHARED_DPOMDP
 
 from ce.planning import (
     PlanResult,
-    best_response,
     evaluate_deterministic,
+    jesp_best_response,
     random_deterministic_policy,
     solve_brute_force,
     solve_jesp,
@@ -157,7 +157,7 @@ def test_optimum_dominates_jesp_dominates_its_start(case: tuple[DecPOMDP, int, f
     # a JESP fixed point is a Nash equilibrium in deterministic policies
     acts = [list(a) for a in jesp.policy.actions]
     for i in range(model.num_agents):
-        v, _ = best_response(model, acts, i, horizon, discount)
+        v, _ = jesp_best_response(model, acts, i, horizon, discount)
         assert v <= jesp.value + 1e-9 * max(1.0, abs(v))
     assert solve_jesp(model, horizon, discount, seed=seed, restarts=3).value <= opt + 1e-9
 
@@ -300,3 +300,19 @@ def test_corpus_published_optima(name: str, horizon: int, value: float, decimals
     assert abs(r.value - value) <= max(1e-4, 0.5 * 10.0 ** -decimals) + 1e-12, (r.value, value)
     assert math.isclose(evaluate_deterministic(model, histories(model, r.policy), 1.0), r.value,
                         rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_sizes_beyond_reach_are_refused_before_allocating() -> None:
+    """JESP's history tables and the MMDP's Q-tables are checked against their limits before any
+    allocation; a heuristic that cannot finish within the time limit says so."""
+    from ce.planning.jesp import MAX_HISTORIES
+    from games.errors import SolverError
+
+    tiger = hand_dec_tiger()
+    assert 2**40 > MAX_HISTORIES
+    with pytest.raises(ConfigError, match="histories"):
+        solve_jesp(tiger, 41)
+    with pytest.raises(GameError, match="Q-values over 100000000 stages"):
+        solve_mmdp(tiger, 100_000_000)
+    with pytest.raises(SolverError, match="time limit"):
+        solve_optimal(tiger, 100_000, time_limit=1e-3)

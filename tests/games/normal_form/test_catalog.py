@@ -408,3 +408,10 @@ def test_json_round_trip_extremes() -> None:
     assert game_from_dict(json.loads(write_json(h))).payoffs.tobytes() == h.payoffs.tobytes()
     # Fractions are not representable; the repr round trip is still exact for the float.
     assert Fraction(h.payoffs[0, 4]) == Fraction(-1 / 3)
+
+
+def test_penalty_refuses_a_positive_cost() -> None:
+    # The catalog promises k <= 0 (a miscoordination *cost*).
+    with pytest.raises(GameError, match="k <= 0"):
+        make_game("penalty", k=5.0)
+    assert make_game("penalty", k=0.0).payoffs[0][0, 2] == 0.0

@@ -156,8 +156,11 @@ def test_writer_text_and_path(tmp_path: Path) -> None:
     g = NormalFormGame.from_bimatrix([[3, 0], [5, 1.5]], [[3, 5], [0, 1]],
                                      player_names=("R", "C"), name="pd")
     text = write_nfg(g)
-    assert text.splitlines()[0] == 'NFG 1 R "pd" { "R" "C" } { 2 2 }'
-    assert text.split("\n\n")[1].split() == ["3", "3", "5", "0", "0", "5", "1.5", "1"]
+    assert text.splitlines()[0] == 'NFG 1 R "pd" { "R" "C" }'
+    # Gambit's payoff version with a strategy-name block: the names survive (a0, a1 here)
+    assert text.split("\n\n")[1].split("\n")[:3] == ['{ { "a0" "a1" }', '{ "a0" "a1" }', "}"]
+    assert text.split("\n\n")[2].split() == ["3", "3", "5", "0", "0", "5", "1.5", "1"]
+    assert read_nfg(text) == g
     out = tmp_path / "pd.nfg"
     assert write_nfg(g, out, form="outcome") == out.read_text(encoding="utf-8")
     assert read_nfg(out) == g
@@ -201,7 +204,10 @@ def test_round_trip_payoff_form(g: NormalFormGame) -> None:
     back = read_nfg(write_nfg(g, form="payoff"))
     assert np.array_equal(back.payoffs, g.payoffs)
     assert back.player_names == g.player_names and back.name == g.name
-    assert back.action_names == tuple(tuple(str(k + 1) for k in range(m)) for m in g.num_actions)
+    assert back.action_names == g.action_names
+    counts = read_nfg(write_nfg(g, names=False))
+    assert np.array_equal(counts.payoffs, g.payoffs)
+    assert counts.action_names == tuple(tuple(str(k + 1) for k in range(m)) for m in g.num_actions)
 
 
 def test_large_file_round_trips_exactly() -> None:
@@ -222,7 +228,7 @@ def test_openspiel_loads_our_files(tmp_path: Path) -> None:
         pay[0].flat[0] = 7.0
         g = NormalFormGame(pay, name="cross check")
         path = tmp_path / f"g{len(shape)}.nfg"
-        write_nfg(g, path)
+        write_nfg(g, path, names=False)  # OpenSpiel reads only the strategy-count header
         og = pyspiel.load_game("nfg_game", {"filename": str(path)})
         assert og.num_players() == len(shape)
         for joint in g.joint_actions():

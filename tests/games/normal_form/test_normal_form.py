@@ -295,3 +295,33 @@ def test_transforms_return_read_only_payoffs() -> None:
 def test_repr() -> None:
     g = NormalFormGame(np.zeros((3, 2, 1, 4)), name="x")
     assert repr(g) == "NormalFormGame(name='x', players=3, actions=2x1x4)"
+
+
+# ----------------------------------------------------------------------------- deviation payoffs
+def test_deviation_payoffs_match_brute_force_and_batches() -> None:
+    rng = np.random.default_rng(0)
+    game = NormalFormGame(rng.normal(size=(3, 2, 3, 4)))
+    strats = [rng.dirichlet(np.ones(m)) for m in game.num_actions]
+    dev = game.deviation_payoffs(strats)
+    for i, m in enumerate(game.num_actions):
+        for a in range(m):
+            others = [np.eye(m)[a] if j == i else s for j, s in enumerate(strats)]
+            joint = np.einsum("a,b,c->abc", *others)
+            assert dev[i][a] == pytest.approx(game.expected_payoffs(joint)[i], abs=1e-12)
+        # u_i(s) = Σ_a s_i(a) u_i(a, s_-i)
+        joint = np.einsum("a,b,c->abc", *strats)
+        assert dev[i] @ strats[i] == pytest.approx(game.expected_payoffs(joint)[i], abs=1e-12)
+    batch = [np.stack([s, np.roll(s, 1)]) for s in strats]
+    out = game.deviation_payoffs(batch)
+    for i in range(3):
+        np.testing.assert_allclose(out[i][0], dev[i], atol=1e-12)
+        rolled = game.deviation_payoffs([b[1] for b in batch])
+        np.testing.assert_allclose(out[i][1], rolled[i], atol=1e-12)
+
+
+def test_deviation_payoffs_shape_errors() -> None:
+    game = NormalFormGame(np.zeros((2, 2, 3)))
+    with pytest.raises(GameError, match="1 strategies given for 2 players"):
+        game.deviation_payoffs([np.ones(2) / 2])
+    with pytest.raises(GameError, match=r"player 1 has shape \(2,\), expected \(3,\)"):
+        game.deviation_payoffs([np.ones(2) / 2, np.ones(2) / 2])

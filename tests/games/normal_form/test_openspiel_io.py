@@ -184,3 +184,8 @@ def test_bad_parameters_and_size_limit() -> None:
         from_openspiel("blotto(foo=1)")
     with pytest.raises(GameError, match="joint actions"):
         from_openspiel("blotto", max_joint_actions=100)
+
+
+def test_openspiel_game_needing_a_parameter_is_a_typed_error() -> None:
+    with pytest.raises(GameError, match=r"needs the parameter\(s\) filename"):
+        from_openspiel("nfg_game")

@@ -30,7 +30,7 @@ def test_trust_region_keeps_bridge_crossing_monotone(seed: int) -> None:
     model = bridge_crossing()
     init = StochasticPolicy.random(model.num_actions, model.num_observations, 2, seed) if seed else None
     res = run_magpo_dec(model, MagpoDecConfig(iterations=10, eta=10.0, delta=0.1), init=init)
-    assert res.is_monotone(1e-10)
+    assert res.monotone_within(1e-10)
     assert all(s <= 10.0 for s in res.step_sizes)
     assert res.final_value <= -3.0 + 1e-9  # never above the decentralized optimum
 

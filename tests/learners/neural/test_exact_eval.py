@@ -17,10 +17,13 @@ from learners.neural.exact_eval import tabulate_actors  # noqa: E402
 
 
 class _Holder:
-    """The one attribute evaluate_decentralized needs, plus act_decentralized on the actors."""
+    """What evaluate_decentralized needs: the actors, their initial state and act_decentralized."""
 
     def __init__(self, actors: Actors) -> None:
         self.actors = actors
+
+    def episode_start(self, state, deterministic, generator):  # the actors' initial state
+        return None
 
     def act_decentralized(self, obs, hidden, deterministic, generator):
         out, hidden = self.actors(obs, hidden)

@@ -66,8 +66,8 @@ def _kill_all(pid: int) -> None:
 
 def _last_eval(run_dir: Path) -> float:
     with open(run_dir / "metrics.csv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["eval_det_return"] not in ("", "nan")]
-    return float(rows[-1]["eval_det_return"])
+        rows = [r for r in csv.DictReader(fh) if r["eval/deterministic_return"] not in ("", "nan")]
+    return float(rows[-1]["eval/deterministic_return"])
 
 
 def test_killed_sweep_resumes_and_reports(tmp_path: Path) -> None:

@@ -112,3 +112,34 @@ def test_killed_checkpoint_writes_leave_no_orphans(tmp_path: Path) -> None:
     orphan.write_bytes(b"partial")
     save_checkpoint(tmp_path / "checkpoint.pt", {"algo": {}})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]
+
+
+@pytest.mark.parametrize(("algo", "execution"), [("mat", "centralized"), ("qmix", "decentralized")])
+def test_train_and_evaluate_say_how_the_policy_executes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        algo: str, execution: str) -> None:
+    run = tmp_path / algo
+    sets = ["transformer.embed_dim=8"] if algo == "mat" else ["agent.hidden_sizes=[8]", "batch_size=16"]
+    args = ["train", "--algo", algo, "--env", "bridge", "--steps", "64", "--envs", "8", "--out", str(run),
+            "--set", "tensorboard=false"]
+    assert main([*args, *(x for s in sets for x in ("--set", s)), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["execution"] == execution
+    assert main(["evaluate", str(run), "--episodes", "4"]) == 0
+    text = capsys.readouterr().out
+    assert f"{execution} execution" in text
+    assert ("exact values" in text) == (execution == "decentralized")
+
+
+def test_wandb_sink_logs_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The optional Weights & Biases sink, offline (nothing leaves the machine): the run's rows go
+    to a local W&B run inside the run directory, resumed under the same id."""
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    run = tmp_path / "run"
+    assert main(["train", "--algo", "mappo", "--env", "climbing", "--steps", "256", "--envs", "16",
+                 "--out", str(run), "--set", "wandb=true", "--set", "tensorboard=false", "--json"]) == 0
+    offline = sorted((run / "wandb").glob("offline-run-*"))
+    assert len(offline) == 1 and list(offline[0].glob("*.wandb"))
+    assert main(["train", "--resume", str(run), "--steps", "384", "--json"]) == 0
+    ids = {p.name.rsplit("-", 1)[-1] for p in (run / "wandb").glob("offline-run-*")}
+    assert len(ids) == 1  # the resumed run continues the same W&B run id

@@ -84,7 +84,7 @@ def test_ail_improves_on_the_continuous_task(tmp_path: Path) -> None:
     cfg = _run_cfg("ail", "quadratic-coordination", tmp_path, 4000, ["lr=3e-3", "student_lr=3e-3"],
                    num_envs=32, rollout_len=2, eval_episodes=16)
     result = train(cfg)
-    assert result.rows[0]["train_return"] < -4.0
+    assert result.rows[0]["train/return"] < -4.0
     assert result.last_eval["deterministic"] > -1.5
 
 

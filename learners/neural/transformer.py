@@ -1,0 +1,146 @@
+"""The Multi-Agent Transformer's networks (Wen, Kuba, Lin, Zhang, Wen, Wang & Yang, "Multi-Agent
+Reinforcement Learning is a Sequence Modeling Problem", NeurIPS 2022, Sec. 4 and Fig. 2).
+
+* :class:`ObsEncoder`: the agents' observations o^1..o^N as a sequence of N tokens (linear
+  embedding + a learned agent-position embedding), full self-attention blocks, and a value head
+  per token: representations ô^{1:N} and values V(ô^i). It sees every observation, so it is a
+  centralized critic of the observations.
+* :class:`ActionDecoder`: the sequence [start, a^1, .., a^{N-1}] (one-hot, shifted by one) through
+  causally masked self-attention and cross-attention to ô^{1:N}, giving agent i's logits from
+  (ô^{1:N}, a^{1:i-1}); sampling is autoregressive (N passes), training one teacher-forced pass.
+
+Blocks are pre-LayerNorm residual attention + GELU MLP blocks (an implementation choice of this
+package; the paper does not fix the norm placement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from games.errors import ConfigError
+from learners.neural.critic import mlp
+
+__all__ = ["ActionDecoder", "ObsEncoder", "TransformerConfig"]
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Sizes of MAT's encoder and decoder.
+
+    Attributes:
+        embed_dim: token width d (divisible by ``heads``).
+        heads: attention heads.
+        encoder_blocks, decoder_blocks: number of blocks of each.
+    """
+
+    embed_dim: int = 64
+    heads: int = 1
+    encoder_blocks: int = 1
+    decoder_blocks: int = 1
+
+    def __post_init__(self) -> None:
+        if min(self.embed_dim, self.heads, self.encoder_blocks, self.decoder_blocks) < 1 \
+                or self.embed_dim % self.heads:
+            raise ConfigError(f"need positive sizes and embed_dim divisible by heads, got {self}")
+
+
+class Block(nn.Module):
+    """x + SelfAttn(LN x) [+ CrossAttn(LN x, memory)] + MLP(LN x), optionally causally masked."""
+
+    def __init__(self, d: int, heads: int, causal: bool, cross: bool) -> None:
+        super().__init__()
+        self.causal = causal
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.cross = nn.MultiheadAttention(d, heads, batch_first=True) if cross else None
+        self.ln_c = nn.LayerNorm(d) if cross else None
+        self.mlp = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
+
+    def forward(self, x: Tensor, memory: Tensor | None = None) -> Tensor:
+        n = x.shape[-2]
+        mask = torch.ones(n, n, dtype=torch.bool).triu(1) if self.causal else None
+        h = self.ln1(x)
+        x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+        if self.cross is not None:
+            assert memory is not None and self.ln_c is not None
+            x = x + self.cross(self.ln_c(x), memory, memory, need_weights=False)[0]
+        return x + self.mlp(self.ln2(x))
+
+
+def _flat(x: Tensor) -> tuple[Tensor, tuple[int, ...]]:
+    return x.reshape(-1, *x.shape[-2:]), tuple(x.shape[:-2])
+
+
+class ObsEncoder(nn.Module):
+    """obs (..., N, obs_dim) -> (representations (..., N, d), values (..., N))."""
+
+    def __init__(self, num_agents: int, obs_dim: int, config: TransformerConfig) -> None:
+        super().__init__()
+        d = config.embed_dim
+        self.embed = nn.Sequential(nn.LayerNorm(obs_dim), nn.Linear(obs_dim, d), nn.GELU())
+        self.position = nn.Parameter(torch.zeros(num_agents, d))
+        self.blocks = nn.ModuleList(Block(d, config.heads, False, False)
+                                    for _ in range(config.encoder_blocks))
+        self.ln = nn.LayerNorm(d)
+        self.value_head = mlp(d, (d,), 1, "gelu")
+
+    def forward(self, obs: Tensor) -> tuple[Tensor, Tensor]:
+        x, lead = _flat(obs)
+        h = self.embed(x) + self.position
+        for block in self.blocks:
+            h = block(h)
+        rep = self.ln(h)
+        return rep.reshape(*lead, *rep.shape[-2:]), self.value_head(rep).squeeze(-1).reshape(*lead, -1)
+
+
+class ActionDecoder(nn.Module):
+    """Agent i's logits from the encoder's representations and the earlier agents' actions."""
+
+    def __init__(self, num_agents: int, num_actions: Sequence[int], config: TransformerConfig) -> None:
+        super().__init__()
+        d, self.a_max, self.n = config.embed_dim, max(num_actions), int(num_agents)
+        self.embed = nn.Sequential(nn.Linear(self.a_max + 1, d), nn.GELU())
+        self.position = nn.Parameter(torch.zeros(num_agents, d))
+        self.blocks = nn.ModuleList(Block(d, config.heads, True, True) for _ in range(config.decoder_blocks))
+        self.ln = nn.LayerNorm(d)
+        self.head = mlp(d, (d,), self.a_max, "gelu", output_gain=0.01)
+        slots = torch.arange(self.a_max)[None, :] < torch.tensor(list(num_actions))[:, None]
+        self.register_buffer("slots", slots, persistent=False)
+
+    def logits(self, rep: Tensor, actions: Tensor, avail: Tensor | None = None) -> Tensor:
+        """Every agent's logits (..., N, A_max) given the joint ``actions`` (only a^{<i} enters i);
+        ``avail`` (..., N, A_max) bool masks unavailable actions (-inf)."""
+        tokens = nn.functional.one_hot(actions.long() + 1, self.a_max + 1).to(rep.dtype)
+        shifted = torch.zeros_like(tokens)
+        shifted[..., 1:, :] = tokens[..., :-1, :]
+        shifted[..., 0, 0] = 1.0  # the start token
+        x, lead = _flat(shifted)
+        memory, _ = _flat(rep)
+        h = self.embed(x) + self.position
+        for block in self.blocks:
+            h = block(h, memory)
+        out = self.head(self.ln(h)).reshape(*lead, self.n, self.a_max)
+        mask = self.slots if avail is None else self.slots & avail.bool()
+        return out.masked_fill(~mask, float("-inf"))
+
+    @torch.no_grad()
+    def sample(self, rep: Tensor, deterministic: bool = False, generator: torch.Generator | None = None,
+               avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Draw the agents in order: the joint action (..., N) and its per-agent log-probs."""
+        lead = rep.shape[:-2]
+        actions = torch.zeros(*lead, self.n, dtype=torch.long)
+        logps = torch.zeros(*lead, self.n)
+        for i in range(self.n):
+            logp = torch.log_softmax(self.logits(rep, actions, avail)[..., i, :], dim=-1)
+            if deterministic:
+                a = logp.argmax(dim=-1)
+            else:
+                flat = logp.exp().reshape(-1, self.a_max)
+                a = torch.multinomial(flat, 1, generator=generator).reshape(lead)
+            actions[..., i] = a
+            logps[..., i] = logp.gather(-1, a[..., None]).squeeze(-1)
+        return actions, logps

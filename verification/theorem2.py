@@ -44,22 +44,21 @@ import numpy as np
 from ce.dec_gaps import dec_cce_gap, dec_ce_gap, dec_nash_gap
 from ce.planning import solve_mmdp, solve_optimal
 from games.dec_pomdp.catalog import bridge_crossing, bridge_crossing_observed, dec_tiger, random_dpomdp
-from games.dec_pomdp.evaluation import occupancies
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import CorrelatedPolicy, StochasticPolicy
 from games.normal_form.catalog import climbing, coordination, penalty, sum_to_ten
 from learners.exact.agentmixer import (
     AgentMixerConfig,
     AgentMixerResult,
+    joint_divergences,
     joint_identifiability,
     run_agentmixer,
 )
-from learners.exact.agentmixer_product import joint_table
 from learners.exact.ail import run_ail
 from learners.exact.decentralized import DecentralizedConfig, run_decentralized
 from verification.result import Check, ClaimResult, ClaimRule, Rule, Verdict
 
-__all__ = ["CHECKS", "CLAIMS", "EPS_TOL", "INSTANCES", "KL_TOL", "Instance", "divergences", "gap_ordering",
+__all__ = ["CHECKS", "CLAIMS", "EPS_TOL", "INSTANCES", "KL_TOL", "Instance", "bounds", "gap_ordering",
            "judge", "measure", "run"]
 
 EPS_TOL = 1e-6
@@ -95,45 +94,12 @@ INSTANCES: tuple[Instance, ...] = (
 )
 
 
-def _tv_kl(pi: np.ndarray, phi: np.ndarray, rho: np.ndarray, n: int) -> tuple[float, float]:
-    """E_ρ TV(π, φ) and E_ρ KL(π || φ) over the joint actions, for tables (S, H.., A..)."""
-    axes = tuple(range(1 + n, 1 + 2 * n))
-    phi = np.broadcast_to(phi, pi.shape)
-    tv = 0.5 * np.abs(pi - phi).sum(axis=axes)
-    reached = np.broadcast_to(rho.reshape(*rho.shape, *([1] * n)) > 0, pi.shape) & (pi > 0)
-    if np.any(reached & (phi <= 0)):
-        kl_value = float("inf")
-    else:
-        ratio = np.where(reached, pi / np.where(phi > 0, phi, 1.0), 1.0)
-        kl_value = float((rho * np.where(reached, pi * np.log(ratio), 0.0).sum(axis=axes)).sum())
-    return float((rho * tv).sum()), max(kl_value, 0.0)
-
-
-def divergences(model: DecPOMDP, result: AgentMixerResult) -> dict[str, list[float]]:
-    """Per step u, prior-weighted: τ_u for mode and sampled execution, and D_u for sampled execution."""
-    n, h = model.num_agents, result.horizon
-    out = {"tv_mode": [0.0] * h, "tv_sampled": [0.0] * h, "kl_sampled": [0.0] * h}
-    for w, p in enumerate(result.prior):
-        execs = {"mode": [[np.eye(a[t].shape[-1])[k[t]] for t in range(h)]
-                          for a, k in zip(result.alphas[w], result.modes[w], strict=True)],
-                 "sampled": result.alphas[w]}
-        for kind, probs in execs.items():
-            pol = StochasticPolicy(tuple(tuple(x) for x in probs))
-            for u, rho in enumerate(occupancies(model, pol, h)):
-                phi = joint_table([probs[i][u][None] for i in range(n)])
-                tv, kl = _tv_kl(result.joints[w][u], phi, rho, n)
-                out[f"tv_{kind}"][u] += float(p) * tv
-                if kind == "sampled":
-                    out["kl_sampled"][u] += float(p) * kl
-    return out
-
-
 def bounds(model: DecPOMDP, result: AgentMixerResult, dec_optimum: float) -> dict[str, float]:
     """The quantitative Theorem 2 bounds for mode and sampled execution (module docstring)."""
     h = result.horizon
     spread = float(model.reward.max() - model.reward.min())
     weights = np.arange(h, 0, -1, dtype=float)                # H - u for u = 0..H-1
-    d = divergences(model, result)
+    d = joint_divergences(model, result)
     base = dec_optimum - result.final_joint_value
     return {"bound_mode": base + spread * float(weights @ np.array(d["tv_mode"])),
             "bound_sampled": base + spread * float(weights @ np.array(d["tv_sampled"])),

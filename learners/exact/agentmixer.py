@@ -43,6 +43,7 @@ __all__ = [
     "AgentMixerConfig",
     "AgentMixerResult",
     "TrainingStep",
+    "joint_divergences",
     "joint_factors",
     "joint_identifiability",
     "run_agentmixer",
@@ -231,6 +232,44 @@ def run_agentmixer(model: DecPOMDP, config: AgentMixerConfig | None = None, hori
                             recorded, sampled, modes, h, handoffs)
 
 
+def _tv_kl(pi: np.ndarray, phi: np.ndarray, rho: np.ndarray, n: int) -> tuple[float, float]:
+    """E_ρ TV(π, φ) and E_ρ KL(π || φ) over the joint actions, for tables (S, H_1.., A_1..); the KL
+    is ``inf`` when π uses a joint action φ excludes where ρ > 0."""
+    axes = tuple(range(1 + n, 1 + 2 * n))
+    phi = np.broadcast_to(phi, pi.shape)
+    tv = float((rho * 0.5 * np.abs(pi - phi).sum(axis=axes)).sum())
+    reached = np.broadcast_to(rho.reshape(*rho.shape, *([1] * n)) > 0, pi.shape) & (pi > 0)
+    if np.any(reached & (phi <= 0)):
+        return tv, float("inf")
+    ratio = np.where(reached, pi / np.where(phi > 0, phi, 1.0), 1.0)
+    return tv, max(float((rho * np.where(reached, pi * np.log(ratio), 0.0).sum(axis=axes)).sum()), 0.0)
+
+
+def joint_divergences(model: DecPOMDP, result: AgentMixerResult) -> dict[str, list[float]]:
+    """How far the trained joint is from what is executed, step by step (prior-weighted over ω).
+
+    ``tv_mode[u]`` and ``tv_sampled[u]``: E_{(s,h) ~ ρ^φ_u} TV(π_θ,u(· | s, h), φ_u(· | h)) for the
+    executed modes and for the sampled α; ``kl_sampled[u]``: E_{ρ^α_u} KL(π_θ,u || Π_i α^i_u), whose
+    sum over u is Def. 5 (:func:`joint_identifiability`). ρ^φ_u is φ's own occupancy of (state,
+    joint history).
+    """
+    n, h = model.num_agents, result.horizon
+    out = {"tv_mode": [0.0] * h, "tv_sampled": [0.0] * h, "kl_sampled": [0.0] * h}
+    for w, p in enumerate(result.prior):
+        executed = {"mode": [[np.eye(a[t].shape[-1])[k[t]] for t in range(h)]
+                             for a, k in zip(result.alphas[w], result.modes[w], strict=True)],
+                    "sampled": result.alphas[w]}
+        for kind, probs in executed.items():
+            pol = StochasticPolicy(tuple(tuple(x) for x in probs))
+            for u, rho in enumerate(occupancies(model, pol, h)):
+                phi = joint_table([probs[i][u][None] for i in range(n)])      # (1, H_1.., A_1..)
+                tv, kl = _tv_kl(result.joints[w][u], phi, rho, n)
+                out[f"tv_{kind}"][u] += float(p) * tv
+                if kind == "sampled":
+                    out["kl_sampled"][u] += float(p) * kl
+    return out
+
+
 def joint_identifiability(model: DecPOMDP, result: AgentMixerResult) -> float:
     """Def. 5 for the trained pair: E_ω Σ_t E_{ρ^α_t(s, h)} KL(π_θ,t(· | s, h, ω) || Π_i α^i_{ω,t}(· | h_i)).
 
@@ -238,20 +277,7 @@ def joint_identifiability(model: DecPOMDP, result: AgentMixerResult) -> float:
     histories. 0 iff the joint policy equals the executed one wherever the executed one goes
     (then Theorem 2's premise holds); ``inf`` if the joint uses an action α excludes there.
     """
-    n = model.num_agents
-    total = 0.0
-    for w, (alphas, joints) in enumerate(zip(result.alphas, result.joints, strict=True)):
-        pol = StochasticPolicy(tuple(tuple(agent) for agent in alphas))
-        for t, rho in enumerate(occupancies(model, pol, result.horizon)):
-            pi = joints[t]
-            prod = joint_table([alphas[i][t][None] for i in range(n)])   # (1, H_1.., A_1..)
-            reached = np.broadcast_to(rho.reshape(*rho.shape, *([1] * n)) > 0, pi.shape) & (pi > 0)
-            if np.any(reached & (prod <= 0)):
-                return float("inf")
-            ratio = np.where(reached, pi / np.where(prod > 0, prod, 1.0), 1.0)
-            kl = np.where(reached, pi * np.log(ratio), 0.0).sum(axis=tuple(range(1 + n, 1 + 2 * n)))
-            total += float(result.prior[w] * (rho * kl).sum())
-    return max(total, 0.0)
+    return float(sum(joint_divergences(model, result)["kl_sampled"]))
 
 
 # ----------------------------------------------------------------------------- one-step games, batched

@@ -9,8 +9,8 @@ Soundness checks (the solvers against answers derived by hand, and each other):
 * ``ce/welfare_optimum`` and ``cce/welfare_optimum``: the welfare-maximising CE and CCE put all mass
   on (a1, b1): welfare 22.
 * ``ce/vertices`` and ``cce/vertices``: the vertices of {μ ≥ 0, Σμ = 1, Aμ ≤ 0} ⊂ R^9 enumerated
-  exactly as basic feasible solutions; the max/min welfare over vertices equals the welfare LP's
-  (max) and the negated-welfare LP's (min).
+  exactly as basic feasible solutions (:func:`ce.polytope_vertices`); the max/min welfare over
+  vertices equals the welfare LP's (max) and the negated-welfare LP's (min).
 * ``dynamics/basins``: the outcome fractions of every learner sum to 1.
 
 Verdicts, from a product grid of full-support starts (resolution 1/6 on each agent's simplex:
@@ -28,15 +28,19 @@ non-equilibrium plateau (a2, b3)), 5 or other:
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ce import incentive_constraints, pure_nash_equilibria, solve_cce, solve_ce, support_enumeration
+from ce import (
+    polytope_vertices,
+    pure_nash_equilibria,
+    solve_cce,
+    solve_ce,
+    support_enumeration,
+)
 from games.normal_form.catalog import climbing
 from games.normal_form.game import NormalFormGame
 from learners.exact import MagpoConfig, run_magpo
@@ -59,49 +63,6 @@ MAGPO = MagpoConfig(eta=1.0, projection="reverse", iterations=30)
 AGENTMIXER = AgentMixerConfig(iterations=300)
 AGENTMIXER_PAPER = AgentMixerConfig.paper(iterations=3000, lr=0.1)
 LEARNERS = ("independent", "agentmixer", "agentmixer_paper", "magpo")
-
-
-def polytope_vertices(game: NormalFormGame, concept: str = "ce", tol: float = TOL) -> np.ndarray:
-    """All vertices of {μ ≥ 0, Σμ = 1, Aμ ≤ 0} (A: the ``concept`` incentive rows), shape (V, |A|).
-
-    A vertex is a basic feasible solution: n − 1 linearly independent inequality rows (of the
-    incentive rows and −I) held with equality, together with Σμ = 1 (n = |A| columns). Every
-    choice of n − 1 rows is solved at once (batched ``np.linalg.solve`` on the nonsingular ones;
-    with integer payoff differences, as in the climbing game, singularity is decided exactly by
-    |det| ≥ 1, else by the singular values); the feasible solutions (violations ≤ ``tol`` times the
-    row's scale) are deduplicated by rounding, and the deduplication is verified unambiguous.
-    """
-    a = incentive_constraints(game, concept).matrix().toarray()
-    n = a.shape[1]
-    rows = np.vstack([a, -np.eye(n)])                      # all inequalities: rows @ μ <= 0
-    scale = np.abs(rows).max(axis=1)
-    count = math.comb(len(rows), n - 1)
-    combos = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(len(rows)), n - 1)),
-                         dtype=np.intp, count=count * (n - 1)).reshape(count, n - 1)
-    mats = np.empty((count, n, n))
-    mats[:, :-1] = rows[combos]
-    mats[:, -1] = 1.0
-    if np.array_equal(rows, np.round(rows)):
-        ok = np.abs(np.linalg.det(mats)) >= 0.5            # integer matrices: |det| is 0 or >= 1
-    else:
-        sv = np.linalg.svd(mats, compute_uv=False)
-        ok = sv[:, -1] > 1e-9 * sv[:, 0]
-    rhs = np.zeros(n)
-    rhs[-1] = 1.0
-    sols = np.linalg.solve(mats[ok], np.broadcast_to(rhs, (int(ok.sum()), n))[..., None])[..., 0]
-    feasible = np.all(sols @ rows.T <= tol * scale, axis=1)
-    sols = np.clip(sols[feasible], 0.0, None)
-    sols /= sols.sum(axis=1, keepdims=True)
-    _, first, inverse = np.unique(np.round(sols / (1e3 * tol)).astype(np.int64), axis=0,
-                                  return_index=True, return_inverse=True)
-    verts = sols[first]
-    # the rounding must merge exactly the coincident solutions: each solution lies within tol of a
-    # vertex and distinct vertices are far apart
-    near = np.abs(sols - verts[inverse.ravel()]).max(axis=1)
-    apart = np.abs(verts[:, None, :] - verts[None, :, :]).max(axis=2) + np.eye(len(verts))
-    if not (np.all(near <= tol) and np.all(apart > 1e4 * tol)):
-        raise ArithmeticError("vertex deduplication is ambiguous at this tolerance")
-    return verts[np.lexsort(verts.T[::-1])]
 
 
 def simplex_grid(resolution: int) -> np.ndarray:
@@ -173,8 +134,8 @@ CHECKS: dict[str, Rule] = {
         "max vertex welfare = 22 = LP max; min vertex welfare = LP min (within 1e-6)",
         lambda m: _close(m["max_welfare"], 22.0, 1e-9) and _close(m["max_welfare"], m["lp_max"])
         and _close(m["min_welfare"], m["lp_min"]),
-        "basic feasible solutions of the polytope in R^9, enumerated by solving every choice of 8 "
-        "active inequalities with sum = 1"),
+        "the polytope's vertices by ce.polytope_vertices (exact vertex enumeration of small games), "
+        "checked against the welfare LP and the negated-welfare LP"),
     "dynamics/basins": Rule(
         "the outcome fractions of every learner sum to 1",
         lambda m: all(abs(sum(float(m[f"{k}_{o}"]) for o in (*(f"{v:g}" for v in OUTCOMES), "other")) - 1)

@@ -11,7 +11,7 @@ action slots (a ≥ A_i) are -inf. Training evaluates every factor in one pass o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -20,7 +20,25 @@ from torch import Tensor, nn
 from games.errors import ConfigError
 from learners.neural.critic import mlp
 
-__all__ = ["AutoregressiveConfig", "AutoregressivePolicy"]
+__all__ = ["AutoregressiveConfig", "AutoregressivePolicy", "sample_in_order"]
+
+
+def sample_in_order(logits: Callable[[Tensor], Tensor], lead: torch.Size, n: int, deterministic: bool,
+                    generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+    """Draw N agents' actions one after the other, each from ``logits(actions so far)[..., i, :]``
+    (argmax when ``deterministic``): the joint action (..., N) and its per-agent log-probs."""
+    actions = torch.zeros(*lead, n, dtype=torch.long)
+    logps = torch.zeros(*lead, n)
+    for i in range(n):
+        logp = torch.log_softmax(logits(actions)[..., i, :], dim=-1)
+        if deterministic:
+            a = logp.argmax(dim=-1)
+        else:
+            flat = logp.exp().reshape(-1, logp.shape[-1])
+            a = torch.multinomial(flat, 1, generator=generator).reshape(lead)
+        actions[..., i] = a
+        logps[..., i] = logp.gather(-1, a[..., None]).squeeze(-1)
+    return actions, logps
 
 
 @dataclass(frozen=True)
@@ -83,16 +101,5 @@ class AutoregressivePolicy(nn.Module):
     def sample(self, x: Tensor, deterministic: bool = False, generator: torch.Generator | None = None,
                avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Draw the agents in order; the joint action (..., N) and its per-agent log-probs."""
-        lead = x.shape[:-2]
-        actions = torch.zeros(*lead, self.n, dtype=torch.long)
-        logps = torch.zeros(*lead, self.n)
-        for i in range(self.n):
-            logp = torch.log_softmax(self.logits(x, actions, avail)[..., i, :], dim=-1)
-            if deterministic:
-                a = logp.argmax(dim=-1)
-            else:
-                flat = logp.exp().reshape(-1, self.a_max)
-                a = torch.multinomial(flat, 1, generator=generator).reshape(lead)
-            actions[..., i] = a
-            logps[..., i] = logp.gather(-1, a[..., None]).squeeze(-1)
-        return actions, logps
+        return sample_in_order(lambda actions: self.logits(x, actions, avail), x.shape[:-2], self.n,
+                               deterministic, generator)

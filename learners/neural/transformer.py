@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from games.errors import ConfigError
+from learners.neural.autoregressive import sample_in_order
 from learners.neural.critic import mlp
 
 __all__ = ["ActionDecoder", "ObsEncoder", "TransformerConfig"]
@@ -131,16 +132,5 @@ class ActionDecoder(nn.Module):
     def sample(self, rep: Tensor, deterministic: bool = False, generator: torch.Generator | None = None,
                avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Draw the agents in order: the joint action (..., N) and its per-agent log-probs."""
-        lead = rep.shape[:-2]
-        actions = torch.zeros(*lead, self.n, dtype=torch.long)
-        logps = torch.zeros(*lead, self.n)
-        for i in range(self.n):
-            logp = torch.log_softmax(self.logits(rep, actions, avail)[..., i, :], dim=-1)
-            if deterministic:
-                a = logp.argmax(dim=-1)
-            else:
-                flat = logp.exp().reshape(-1, self.a_max)
-                a = torch.multinomial(flat, 1, generator=generator).reshape(lead)
-            actions[..., i] = a
-            logps[..., i] = logp.gather(-1, a[..., None]).squeeze(-1)
-        return actions, logps
+        return sample_in_order(lambda actions: self.logits(rep, actions, avail), rep.shape[:-2], self.n,
+                               deterministic, generator)

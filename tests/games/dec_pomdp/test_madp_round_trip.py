@@ -18,25 +18,6 @@ from games.errors import ParseError
 SHARED = SHARED_DPOMDP
 needs_corpus = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/dpomdp corpus not present")
 
-# file -> (states, actions per agent, observations per agent), from shared/dpomdp/README.md
-CORPUS = {
-    "dectiger.dpomdp": (2, 3, 2),
-    "dectiger_skewed.dpomdp": (2, 3, 2),
-    "broadcastChannel.dpomdp": (4, 2, 2),
-    "GridSmall.dpomdp": (16, 5, 2),
-    "recycling.dpomdp": (4, 3, 2),
-    "relay4.dpomdp": (4, 3, 3),
-    "prisoners.dpomdp": (1, 2, 2),
-    "2generals.dpomdp": (2, 2, 2),
-    "boxPushingUAI07.dpomdp.gz": (100, 4, 5),
-    "Mars.dpomdp.gz": (256, 6, 8),
-    "Grid3x3corners.dpomdp.gz": (81, 5, 9),
-    "fireFighting_2_3_3.dpomdp.gz": (432, 3, 2),
-    "fireFighting_2_4_3.dpomdp.gz": (2025, 4, 2),
-    "oneDoor_2_7_0.20_0.00_0_2.dpomdp.gz": (65, 4, 2),
-}
-
-
 def _same(a: DecPOMDP, b: DecPOMDP) -> None:
     """Exactly the same model (arrays bit for bit, names, discount, value type)."""
     for attr in ("transition", "observation", "reward", "initial"):
@@ -51,10 +32,6 @@ def _err(text: str | bytes) -> ParseError:
     with pytest.raises(ParseError) as info:
         read_dpomdp(text)
     return info.value
-
-
-def _line_of(text: str, needle: str) -> int:
-    return next(k for k, line in enumerate(text.splitlines(), 1) if line.startswith(needle))
 
 
 # --------------------------------------------------------------------------- round trips

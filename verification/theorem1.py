@@ -43,11 +43,9 @@ from games.dec_pomdp.catalog import (
     bridge_crossing,
     bridge_crossing_observed,
     dec_tiger,
-    fork,
-    private_signals,
     random_dpomdp,
-    swing,
 )
+from games.dec_pomdp.claim_instances import fork, private_signals, swing
 from games.dec_pomdp.model import DecPOMDP
 from games.dec_pomdp.policies import StochasticPolicy
 from games.normal_form.catalog import climbing

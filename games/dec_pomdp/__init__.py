@@ -2,6 +2,7 @@
 JSON form, and exact evaluation (forward occupancies, values, MMDP Q-values)."""
 
 from games.dec_pomdp.catalog import DPOMDP_CATALOG, bridge_crossing, dec_tiger, make_dpomdp
+from games.dec_pomdp.claim_instances import fork, private_signals, swing
 from games.dec_pomdp.evaluation import evaluate, evaluate_joint, evaluate_reactive, occupancies
 from games.dec_pomdp.madp_format import read_dpomdp, write_dpomdp
 from games.dec_pomdp.model import DecPOMDP
@@ -20,10 +21,13 @@ __all__ = [
     "evaluate",
     "evaluate_joint",
     "evaluate_reactive",
+    "fork",
     "make_dpomdp",
     "occupancies",
     "policy_from_dict",
     "policy_to_dict",
+    "private_signals",
     "read_dpomdp",
+    "swing",
     "write_dpomdp",
 ]

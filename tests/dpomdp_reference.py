@@ -80,3 +80,13 @@ def naive_value(model: DecPOMDP, fn: DistFn, horizon: int, gamma: float = 1.0) -
 
     return sum(float(model.initial[s]) * rec(0, s, ((),) * n) for s in range(s_n)
                if model.initial[s] > 0)
+
+
+def assert_same_model(a: DecPOMDP, b: DecPOMDP) -> None:
+    """Exactly the same model (arrays bit for bit, names, discount, value type)."""
+    for attr in ("transition", "observation", "reward", "initial"):
+        x, y = getattr(a, attr), getattr(b, attr)
+        assert x.shape == y.shape and np.array_equal(x, y), attr
+    for attr in ("num_actions", "num_observations", "state_names", "action_names",
+                 "observation_names", "agent_names", "discount", "reward_type"):
+        assert getattr(a, attr) == getattr(b, attr), attr

@@ -24,7 +24,7 @@ from torch.distributions import Categorical
 
 from learners.neural.actors import ActorConfig, ActorOutput, Actors
 from learners.neural.algorithms.base import ADAM_EPS, EnvSpec, NonFiniteError, StepOutput, register
-from learners.neural.algorithms.ppo import ADVANTAGE_EPS, PPOAlgorithm, PPOConfig, clipped_surrogate
+from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig, clipped_surrogate
 from learners.neural.buffer import Rollout, minibatch_indices
 
 __all__ = ["HAPPO", "HAPPOConfig", "SeparateActors"]
@@ -151,13 +151,7 @@ class HAPPO(PPOAlgorithm):
 
     def update(self, batch: Rollout) -> dict[str, float]:
         cfg = self.config
-        batch.finish(cfg.gamma, cfg.gae_lambda)
-        assert batch.advantages is not None and batch.returns is not None
-        if cfg.value_norm:
-            self.normalizer.update(batch.returns)
-        if cfg.normalize_advantages:
-            adv = batch.advantages
-            batch.advantages = (adv - adv.mean()) / (adv.std(unbiased=False) + ADVANTAGE_EPS)
+        self.prepare(batch)
         sums: dict[str, float] = {}
         count = 0
         critic_params = list(self.critic.parameters())

@@ -128,7 +128,9 @@ class PPOAlgorithm(Algorithm):
         """Hook run after the PPO epochs (e.g. AIL's distillation); default: nothing."""
         return {}
 
-    def update(self, batch: Rollout) -> dict[str, float]:
+    def prepare(self, batch: Rollout) -> None:
+        """GAE(γ, λ) returns and advantages, the value normaliser's update, and the advantages
+        standardised over the rollout (as configured): what every PPO update starts with."""
         cfg = self.config
         batch.finish(cfg.gamma, cfg.gae_lambda)
         assert batch.advantages is not None and batch.returns is not None
@@ -137,6 +139,10 @@ class PPOAlgorithm(Algorithm):
         if cfg.normalize_advantages:
             adv = batch.advantages
             batch.advantages = (adv - adv.mean()) / (adv.std(unbiased=False) + ADVANTAGE_EPS)
+
+    def update(self, batch: Rollout) -> dict[str, float]:
+        cfg = self.config
+        self.prepare(batch)
         params = [p for g in self.optimizers["ppo"].param_groups for p in g["params"]]
         sums: dict[str, float] = {}
         count = 0

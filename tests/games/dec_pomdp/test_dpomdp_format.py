@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dpomdp_reference import assert_same_model as _same
 from paths import SHARED_DPOMDP
 
 from games.dec_pomdp.madp_format import read_dpomdp, write_dpomdp
@@ -40,16 +41,6 @@ CORPUS = {
     "fireFighting_2_4_3.dpomdp.gz": (2025, 4, 2),
     "oneDoor_2_7_0.20_0.00_0_2.dpomdp.gz": (65, 4, 2),
 }
-
-
-def _same(a: DecPOMDP, b: DecPOMDP) -> None:
-    """Exactly the same model (arrays bit for bit, names, discount, value type)."""
-    for attr in ("transition", "observation", "reward", "initial"):
-        x, y = getattr(a, attr), getattr(b, attr)
-        assert x.shape == y.shape and np.array_equal(x, y), attr
-    for attr in ("num_actions", "num_observations", "state_names", "action_names",
-                 "observation_names", "agent_names", "discount", "reward_type"):
-        assert getattr(a, attr) == getattr(b, attr), attr
 
 
 def _err(text: str | bytes) -> ParseError:

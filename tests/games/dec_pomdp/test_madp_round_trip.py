@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from dpomdp_reference import assert_same_model as _same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import SHARED_DPOMDP
@@ -17,22 +18,6 @@ from games.errors import ParseError
 
 SHARED = SHARED_DPOMDP
 needs_corpus = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/dpomdp corpus not present")
-
-def _same(a: DecPOMDP, b: DecPOMDP) -> None:
-    """Exactly the same model (arrays bit for bit, names, discount, value type)."""
-    for attr in ("transition", "observation", "reward", "initial"):
-        x, y = getattr(a, attr), getattr(b, attr)
-        assert x.shape == y.shape and np.array_equal(x, y), attr
-    for attr in ("num_actions", "num_observations", "state_names", "action_names",
-                 "observation_names", "agent_names", "discount", "reward_type"):
-        assert getattr(a, attr) == getattr(b, attr), attr
-
-
-def _err(text: str | bytes) -> ParseError:
-    with pytest.raises(ParseError) as info:
-        read_dpomdp(text)
-    return info.value
-
 
 # --------------------------------------------------------------------------- round trips
 def _names(draw: st.DrawFn, n: int, prefix: str) -> tuple[str, ...]:

@@ -58,12 +58,12 @@ class ModifierConfig:
     """
 
     state_hidden: tuple[int, ...] = (64,)
-    state_feature_dim: int = 64
-    policy_feature_dim: int = 32
-    token_dim: int = 64
+    state_feature_dim: int = 32
+    policy_feature_dim: int = 16
+    token_dim: int = 32
     depth: int = 2
     token_mlp_dim: int = 8
-    channel_mlp_dim: int = 128
+    channel_mlp_dim: int = 64
     activation: str = "gelu"
     num_seeds: int = 0
     seed_dim: int = 16
@@ -108,8 +108,16 @@ class MixerBlock(nn.Module):
         self.channel_mlp = _mlp([channels, channel_mlp_dim, channels], activation, final_activation=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = x + self.token_mlp(self.token_norm(x).transpose(-1, -2)).transpose(-1, -2)
+        x = x + self._token_mixing(self.token_norm(x))
         return x + self.channel_mlp(self.channel_norm(x))
+
+    def _token_mixing(self, x: Tensor) -> Tensor:
+        """token_mlp(xᵀ)ᵀ, computed in the (..., N, C) layout: the same products as transposing
+        and applying the Linear layers, without the two transposed copies of every activation
+        (the layers' N-wide inputs make a transposed matmul memory-bound: 1.7x slower)."""
+        first, act, second = self.token_mlp
+        h = act(torch.einsum("kn,...nc->...kc", first.weight, x) + first.bias[:, None])
+        return torch.einsum("nk,...kc->...nc", second.weight, h) + second.bias[:, None]
 
 
 class PolicyModifier(nn.Module):

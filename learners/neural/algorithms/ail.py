@@ -37,10 +37,11 @@ from torch.distributions import Categorical, Independent, Normal, kl_divergence
 from games.errors import ConfigError
 from learners.neural.actors import ActorConfig, Actors
 from learners.neural.algorithms.base import (
-    ADAM_EPS,
     EnvSpec,
     NonFiniteError,
     StepOutput,
+    adam,
+    clip_grad_norm,
     policy_dist,
     register,
     run_actors,
@@ -134,8 +135,7 @@ class AsymmetricIL(PPOAlgorithm):
         self.expert = StateExpert(spec, config.expert_hidden, config.expert_activation)
         self.actors = Actors(spec.num_agents, spec.obs_dim, config=config.actor, **spec.actor_actions())
         self._assemble({"expert": self.expert}, actors=self.actors)
-        self.optimizers["student"] = torch.optim.Adam(self.actors.parameters(), lr=config.student_lr,
-                                                      eps=ADAM_EPS)
+        self.optimizers["student"] = adam(self.actors.parameters(), config.student_lr)
 
     @property
     def beta(self) -> float:
@@ -182,7 +182,7 @@ class AsymmetricIL(PPOAlgorithm):
                 raise NonFiniteError(f"non-finite distillation loss {float(loss)}")
             self.optimizers["student"].zero_grad(set_to_none=True)
             loss.backward()
-            nn.utils.clip_grad_norm_(self.actors.parameters(), self.config.max_grad_norm)
+            clip_grad_norm(self.actors.parameters(), self.config.max_grad_norm)
             self.optimizers["student"].step()
             total += float(loss.detach())
         return {"distill_loss": total / max(1, self.config.distill_epochs), "beta": self.beta}

@@ -23,7 +23,14 @@ from torch import Tensor, nn
 from torch.distributions import Categorical
 
 from learners.neural.actors import ActorConfig, ActorOutput, Actors
-from learners.neural.algorithms.base import ADAM_EPS, EnvSpec, NonFiniteError, StepOutput, register
+from learners.neural.algorithms.base import (
+    EnvSpec,
+    NonFiniteError,
+    StepOutput,
+    adam,
+    clip_grad_norm,
+    register,
+)
 from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig, clipped_surrogate
 from learners.neural.buffer import Rollout, minibatch_indices
 
@@ -106,7 +113,7 @@ class HAPPO(PPOAlgorithm):
         self.actors = SeparateActors(spec.num_agents, spec.obs_dim, spec.num_actions, config.actor)  # type: ignore[assignment]
         self._assemble({}, actors=self.actors)  # "ppo": the critic's optimizer
         for i, actor in enumerate(self.actors.agents):
-            self.optimizers[f"actor{i}"] = torch.optim.Adam(actor.parameters(), lr=config.lr, eps=ADAM_EPS)
+            self.optimizers[f"actor{i}"] = adam(actor.parameters(), config.lr)
         self._agent = 0
 
     @torch.no_grad()
@@ -143,7 +150,7 @@ class HAPPO(PPOAlgorithm):
             raise NonFiniteError(f"non-finite {key} loss {float(loss.detach())}")
         self.optimizers[key].zero_grad(set_to_none=True)
         loss.backward()
-        norm = nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
+        norm = clip_grad_norm(params, self.config.max_grad_norm)
         if not bool(torch.isfinite(norm)):
             raise NonFiniteError(f"non-finite {key} gradient norm")
         self.optimizers[key].step()

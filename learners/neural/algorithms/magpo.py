@@ -37,10 +37,11 @@ from torch.distributions import Categorical
 from games.errors import ConfigError
 from learners.neural.actors import ActorConfig, Actors
 from learners.neural.algorithms.base import (
-    ADAM_EPS,
     EnvSpec,
     NonFiniteError,
     StepOutput,
+    adam,
+    clip_grad_norm,
     register,
     run_actors,
 )
@@ -101,8 +102,7 @@ class MAGPO(PPOAlgorithm):
                                            spec.num_actions, config.guider)
         self.actors = Actors(spec.num_agents, spec.obs_dim, spec.num_actions, config=config.actor)
         self._assemble({"guider": self.guider}, actors=self.actors)
-        self.optimizers["learner"] = torch.optim.Adam(self.actors.parameters(), lr=config.learner_lr,
-                                                      eps=ADAM_EPS)
+        self.optimizers["learner"] = adam(self.actors.parameters(), config.learner_lr)
 
     def _x(self, obs: Tensor, state: Tensor) -> Tensor:
         return torch.cat([obs, state[..., None, :].expand(*obs.shape[:-1], state.shape[-1])], dim=-1)
@@ -172,7 +172,7 @@ class MAGPO(PPOAlgorithm):
             raise NonFiniteError(f"non-finite {key} loss {float(loss.detach())}")
         self.optimizers[key].zero_grad(set_to_none=True)
         loss.backward()
-        if not bool(torch.isfinite(nn.utils.clip_grad_norm_(params, self.config.max_grad_norm))):
+        if not bool(torch.isfinite(clip_grad_norm(params, self.config.max_grad_norm))):
             raise NonFiniteError(f"non-finite {key} gradient norm")
         self.optimizers[key].step()
 

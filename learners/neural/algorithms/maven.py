@@ -27,7 +27,14 @@ from torch import Tensor, nn
 from torch.distributions import Categorical
 
 from games.errors import ConfigError
-from learners.neural.algorithms.base import ADAM_EPS, EnvSpec, NonFiniteError, StepOutput, register
+from learners.neural.algorithms.base import (
+    EnvSpec,
+    NonFiniteError,
+    StepOutput,
+    adam,
+    clip_grad_norm,
+    register,
+)
 from learners.neural.algorithms.value_based import QLearner, QLearnerConfig
 from learners.neural.buffer import Rollout
 from learners.neural.critic import mlp
@@ -76,7 +83,7 @@ class MAVEN(QLearner):
         self.discriminator = mlp(width, config.latent_hidden, k, "relu")
         self._assemble(discriminator=self.discriminator)
         self.modules["z_policy"] = self.z_policy
-        self.optimizers["z"] = torch.optim.Adam(self.z_policy.parameters(), lr=config.z_lr, eps=ADAM_EPS)
+        self.optimizers["z"] = adam(self.z_policy.parameters(), config.z_lr)
 
     def agent_input(self, obs: Tensor, latent: Tensor | None) -> Tensor:
         assert latent is not None
@@ -152,7 +159,7 @@ class MAVEN(QLearner):
             raise NonFiniteError(f"non-finite hierarchical-policy loss {float(loss.detach())}")
         self.optimizers["z"].zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.z_policy.parameters(), self.config.max_grad_norm)
+        clip_grad_norm(self.z_policy.parameters(), self.config.max_grad_norm)
         self.optimizers["z"].step()
         return {"z_policy_loss": float(loss.detach()), "z_entropy": float(dist.entropy().mean().detach())}
 

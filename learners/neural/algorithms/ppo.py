@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from games.errors import ConfigError
-from learners.neural.algorithms.base import ADAM_EPS, Algorithm, AlgorithmConfig, NonFiniteError
+from learners.neural.algorithms.base import Algorithm, AlgorithmConfig, NonFiniteError, adam, clip_grad_norm
 from learners.neural.buffer import Rollout, minibatch_indices
 from learners.neural.critic import CentralCritic, CriticConfig
 from learners.neural.normalizer import ValueNormalizer
@@ -93,7 +93,7 @@ class PPOAlgorithm(Algorithm):
         self.modules = nn.ModuleDict({**ppo_modules, **others, "critic": self.critic,
                                       "normalizer": self.normalizer})
         params = [p for m in (*ppo_modules.values(), self.critic) for p in m.parameters()]
-        self.optimizers = {"ppo": torch.optim.Adam(params, lr=self.config.lr, eps=ADAM_EPS)}
+        self.optimizers = {"ppo": adam(params, self.config.lr)}
 
     def ppo_objective(self, log_ratio: Tensor, adv: Tensor,
                       entropy: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
@@ -157,7 +157,7 @@ class PPOAlgorithm(Algorithm):
                                          f"value {float(v_loss.detach())})")
                 self.optimizers["ppo"].zero_grad(set_to_none=True)
                 loss.backward()
-                grad_norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                grad_norm = clip_grad_norm(params, cfg.max_grad_norm)
                 if not bool(torch.isfinite(grad_norm)):
                     raise NonFiniteError(f"non-finite gradient norm {float(grad_norm)}")
                 self.optimizers["ppo"].step()

@@ -32,12 +32,13 @@ from torch import Tensor, nn
 from games.errors import ConfigError
 from learners.neural.actors import ActorConfig, Actors
 from learners.neural.algorithms.base import (
-    ADAM_EPS,
     Algorithm,
     AlgorithmConfig,
     EnvSpec,
     NonFiniteError,
     StepOutput,
+    adam,
+    clip_grad_norm,
 )
 from learners.neural.buffer import Rollout
 from learners.neural.critic import mlp
@@ -168,7 +169,7 @@ class QLearner(Algorithm):
                                       "target_agents": self.target_actors,
                                       "target_mixer": self.target_mixer, **others})
         params = [p for m in (self.actors, self.mixer, *others.values()) for p in m.parameters()]
-        self.optimizers = {"q": torch.optim.Adam(params, lr=self.config.lr, eps=ADAM_EPS)}
+        self.optimizers = {"q": adam(params, self.config.lr)}
 
     # -------------------------------------------------------------- acting
     @property
@@ -267,7 +268,7 @@ class QLearner(Algorithm):
                 raise NonFiniteError(f"non-finite Q-learning loss {float(total.detach())}")
             self.optimizers["q"].zero_grad(set_to_none=True)
             total.backward()
-            norm = nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            norm = clip_grad_norm(params, cfg.max_grad_norm)
             if not bool(torch.isfinite(norm)):
                 raise NonFiniteError("non-finite gradient norm")
             self.optimizers["q"].step()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
 from games.errors import ConfigError, GameError  # noqa: E402
-from learners.neural.modifier import ModifierConfig, PolicyModifier  # noqa: E402
+from learners.neural.modifier import MixerBlock, ModifierConfig, PolicyModifier  # noqa: E402
 
 
 def _randomise(module: torch.nn.Module, seed: int) -> None:
@@ -80,3 +82,20 @@ def test_bad_configs_raise() -> None:
         ModifierConfig(depth=-1)
     with pytest.raises(GameError):
         PolicyModifier(3, 6, 4, 5)(torch.randn(5, 6), torch.randn(5, 2, 4))
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 6), channels=st.integers(1, 9), hidden=st.integers(1, 9), seed=st.integers(0, 10**6))
+def test_token_mixing_equals_the_transposed_mlp(n: int, channels: int, hidden: int, seed: int) -> None:
+    """Eq. 5's token mixing, (W_2 σ(W_1 Xᵀ))ᵀ, computed in the (..., N, C) layout, equals the
+    Linear layers applied to the transposed tokens, values and gradients."""
+    block = MixerBlock(n, channels, hidden, 4, "gelu")
+    _randomise(block, seed)
+    x = torch.randn(3, 2, n, channels, generator=torch.Generator().manual_seed(seed), requires_grad=True)
+    fast = block._token_mixing(x)
+    slow = block.token_mlp(x.transpose(-1, -2)).transpose(-1, -2)
+    torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-5)
+    g_fast = torch.autograd.grad(fast.square().sum(), [x, *block.token_mlp.parameters()])
+    g_slow = torch.autograd.grad(slow.square().sum(), [x, *block.token_mlp.parameters()])
+    for a, b in zip(g_fast, g_slow, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)

@@ -2,14 +2,18 @@
 speed of training on them, and the training speed on the built-in climbing / predator-prey tasks
 for AgentMixer against MAPPO, all in one run (the machine's load varies between runs).
 
-Raw env steps/s = copies x steps / wall time of ``env.step`` with uniformly random (valid) actions
-drawn before timing. Training env steps/s = environment transitions / wall time of ``train``
-with the default config except the step budget (start-up and the first update, which includes
-any JIT compilation, excluded: after a warm-up call, the rate is N updates' transitions over the
-difference between a call of 1 + N updates and the faster of two calls of 1 update).
-Environments whose extra is not installed are skipped.
+Every rate is environment transitions per second of this process's CPU time (``time.process_time``:
+on a shared machine wall time measures the other jobs as much as this code; with one torch
+thread and single-threaded simulators CPU time is the time the work takes on an idle core; SMAX's
+JAX step may use more than one thread, and then its CPU time exceeds its wall time).
+Raw = copies x steps / CPU time of ``env.step`` with uniformly random (valid) actions drawn before
+timing. Training = the transitions of N updates / the CPU time of ``train`` with the default
+config except the step budget, start-up and the first update (which includes any JIT
+compilation) excluded: after a warm-up call, the difference between a call of 1 + N updates and
+the faster of two calls of 1 update. Environments whose extra is not installed are skipped.
 
 Usage: python benchmarks/external_envs.py [--updates 6] [--only climbing,predator-prey,...]
+[--algos agentmixer,mappo,ail]
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ ENVS = {
     "halfcheetah-6x1": "mamujoco(scenario=HalfCheetah, conf=6x1, agent_obsk=0)",
     "smax-3m": "smax(map=3m)",
 }
-ALGOS = ("agentmixer", "mappo", "ail")
+ALGOS = "agentmixer,mappo,ail"
 
 
 def _actions(env, rng: np.random.Generator, avail: np.ndarray | None) -> np.ndarray:
@@ -54,9 +58,9 @@ def raw_speed(name: str, copies: int, steps: int) -> float:
     total = 0.0
     for _ in range(steps):
         a = _actions(env, rng, ts.avail)
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         ts = env.step(a)
-        total += time.perf_counter() - t1
+        total += time.process_time() - t1
     return copies * steps / total
 
 
@@ -68,9 +72,9 @@ def train_speed(algo: str, name: str, updates: int) -> float:
             cfg = make_config({"algo": algo, "env": name, "total_steps": n * 64 * 8, "out": out,
                                "tensorboard": False, "eval_every": 0, "eval_episodes": 1,
                                "checkpoint_every": 10_000})
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             train(cfg)
-            return time.perf_counter() - t0
+            return time.process_time() - t0
 
         run(1)  # warm-up: lazy imports, first kernels, SMAX's compilation
         one = min(run(1) for _ in range(2))
@@ -84,17 +88,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--updates", type=int, default=6)
     ap.add_argument("--only", default=",".join(ENVS))
+    ap.add_argument("--algos", default=ALGOS, help="the first is compared with mappo and raw speed")
     args = ap.parse_args()
+    algos = args.algos.split(",")
     warnings.simplefilter("ignore")
     print(f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"- machine: {platform.platform()}, {os.cpu_count()} CPUs; python {platform.python_version()}")
     print(f"- load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("- training: default config (64 copies, rollout 8, 4 PPO epochs, one torch thread); "
-          f"{args.updates} updates timed after the first")
+          f"{args.updates} updates timed after the first; rates per CPU-second")
     print()
-    print("| env | raw env steps/s (64 copies) | " + " | ".join(f"{a} train steps/s" for a in ALGOS)
-          + " | agentmixer / mappo | agentmixer / raw |")
-    print("|---|---:|" + "---:|" * (len(ALGOS) + 2))
+    first = algos[0]
+    print("| env | raw env steps/s (64 copies) | " + " | ".join(f"{a} train steps/s" for a in algos)
+          + f" | {first} / mappo | {first} / raw |")
+    print("|---|---:|" + "---:|" * (len(algos) + 2))
     for key in args.only.split(","):
         name = ENVS[key]
         try:
@@ -102,10 +109,10 @@ def main() -> None:
         except Exception as exc:  # an extra that is not installed
             print(f"| {key} | skipped: {type(exc).__name__}: {str(exc)[:60]} |")
             continue
-        speeds = {a: train_speed(a, name, args.updates) for a in ALGOS}
-        cells = " | ".join(f"{speeds[a]:,.0f}" for a in ALGOS)
-        print(f"| {key} | {raw:,.0f} | {cells} | {speeds['agentmixer'] / speeds['mappo']:.2f} | "
-              f"{speeds['agentmixer'] / raw:.2f} |", flush=True)
+        speeds = {a: train_speed(a, name, args.updates) for a in algos}
+        cells = " | ".join(f"{speeds[a]:,.0f}" for a in algos)
+        versus = speeds[first] / speeds["mappo"] if "mappo" in speeds else float("nan")
+        print(f"| {key} | {raw:,.0f} | {cells} | {versus:.2f} | {speeds[first] / raw:.2f} |", flush=True)
     print(f"\n- load average at end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -7,7 +7,8 @@ are known. Observation of agent i: [position_i, t]. ``a`` leaves the episode (te
 ``a_steps`` steps; the episode is truncated for ``b`` at ``max_cycles``. Variants: the action mask
 in the observation dict (``mask="obs"``) or in ``info`` (``mask="info"``) forbids action 0 at even
 steps; ``continuous=True`` gives Box actions of sizes 2 (a) and 1 (b) with bounds [-1, 1] and the
-rewards -|a - 0.5|² summed over dimensions; every action received is recorded in ``received``.
+rewards -|a - 0.5|² summed over dimensions; every action received is recorded in ``received``;
+``fail_at=k`` > 0 makes the k-th step raise (a simulator that crashes).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ class Corridor(ParallelEnv):
     metadata = {"name": "corridor_v0", "render_modes": []}  # noqa: RUF012
 
     def __init__(self, max_cycles: int = 6, a_steps: int = 3, mask: str = "", continuous: bool = False,
-                 with_state: bool = False) -> None:
+                 with_state: bool = False, fail_at: int = 0) -> None:
         self.possible_agents = ["a", "b"]
         self.agents: list[str] = []
         self.max_cycles, self.a_steps, self.mask, self.continuous = max_cycles, a_steps, mask, continuous
-        self.with_state = with_state
+        self.with_state, self.fail_at = with_state, fail_at
         obs = spaces.Box(-100.0, 100.0, (2,), np.float32)
         if mask == "obs":
             self._obs_spaces = {a: spaces.Dict({"observation": obs, "action_mask": spaces.MultiBinary(3)})
@@ -76,6 +77,8 @@ class Corridor(ParallelEnv):
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         self.received.append(dict(actions))
+        if self.fail_at and len(self.received) == self.fail_at:
+            raise RuntimeError("the simulator crashed")
         rew: dict[str, float] = {}
         for a, act in actions.items():
             if self.continuous:

@@ -81,7 +81,7 @@ def _external(base: str, target: str | None, params: dict[str, Any], num_envs: i
         if target is None:
             raise GameError("pettingzoo(...) needs the factory first: "
                             "pettingzoo(package.module:factory, k=v)")
-        own = {k: params.pop(k) for k in ("episode_limit", "team_reward") if k in params}
+        own = {k: params.pop(k) for k in ("episode_limit", "team_reward", "workers") if k in params}
         return PettingZooEnv(load_factory(target), num_envs, seed, kwargs=params, **own)  # type: ignore[arg-type]
     if target is not None:
         raise GameError(f"{base!r} takes no positional {target!r}; parameters are key=value")

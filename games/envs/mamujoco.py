@@ -8,8 +8,9 @@ AAAI 2025, Fig. 3/4). The global state is the single-agent MuJoCo observation (`
 Options of this adapter: ``normalize`` (default true: running mean / std of observations and
 states and scaling of rewards by the running std of the discounted return,
 :class:`~games.envs.normalize.NormalizedEnv`; the reported ``episode_return`` stays raw),
-``gamma`` (the discount of that return, 0.99) and ``episode_limit`` (default: the gymnasium time
-limit, 1000); the rest go to ``parallel_env``.
+``gamma`` (the discount of that return, 0.99), ``episode_limit`` (default: the gymnasium time
+limit, 1000) and ``workers`` (default 0: the copies step in this process; W: in W worker
+processes, the same numbers); the rest go to ``parallel_env``.
 
 Exact resume: each copy's simulator state is MuJoCo's full integration state
 (``mj_getState(..., mjSTATE_INTEGRATION)``: time, qpos, qvel, act, the constraint solver's warm
@@ -27,6 +28,7 @@ Needs the ``mujoco`` extra (``gymnasium-robotics==1.4.2``, ``mujoco==4.0.0``).
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 import numpy as np
@@ -36,7 +38,7 @@ from games.envs.normalize import NormalizedEnv
 from games.envs.pettingzoo_env import PettingZooEnv
 from games.errors import ConfigError
 
-__all__ = ["DERIVED", "MaMuJoCoEnv", "make_mamujoco"]
+__all__ = ["DERIVED", "MaMuJoCoEnv", "load_copy", "make_mamujoco", "save_copy"]
 
 DERIVED = ("xpos", "xquat", "xmat", "xipos", "ximat", "subtree_com", "cinert", "cvel", "cfrc_ext",
            "cfrc_int", "qfrc_actuator", "sensordata")
@@ -64,14 +66,46 @@ def _time_limit(env: Any) -> Any:
     return None
 
 
-class MaMuJoCoEnv(PettingZooEnv):
-    """B copies of one MaMuJoCo task; exact save / restore of every copy's MuJoCo state."""
+def save_copy(env: Any) -> dict[str, Any]:
+    """One MaMuJoCo instance's state: the integration state, :data:`DERIVED`, the generator, the
+    time-limit counter and the live agents (see the module docstring)."""
+    import mujoco
 
-    exact_resume = True
+    sim = env.single_agent_env.unwrapped
+    spec = mujoco.mjtState.mjSTATE_INTEGRATION
+    state = np.empty(mujoco.mj_stateSize(sim.model, spec))
+    mujoco.mj_getState(sim.model, sim.data, state, spec)
+    tl = _time_limit(env)
+    derived = {name: np.array(getattr(sim.data, name)) for name in DERIVED}
+    rng = copy.deepcopy(sim.np_random.bit_generator.state)
+    return {"mj_state": state, "derived": derived, "np_random": rng,
+            "elapsed": None if tl is None else tl._elapsed_steps, "agents": list(env.agents)}
+
+
+def load_copy(env: Any, saved: dict[str, Any]) -> None:
+    """Restore :func:`save_copy`'s snapshot into ``env``."""
+    import mujoco
+
+    sim = env.single_agent_env.unwrapped
+    spec = mujoco.mjtState.mjSTATE_INTEGRATION
+    mujoco.mj_setState(sim.model, sim.data, np.asarray(saved["mj_state"]), spec)
+    mujoco.mj_forward(sim.model, sim.data)
+    for name, value in saved["derived"].items():
+        getattr(sim.data, name)[...] = value
+    sim.np_random.bit_generator.state = copy.deepcopy(saved["np_random"])
+    tl = _time_limit(env)
+    if tl is not None:
+        tl._elapsed_steps = saved["elapsed"]
+    env.agents = list(saved["agents"])
+
+
+class MaMuJoCoEnv(PettingZooEnv):
+    """B copies of one MaMuJoCo task; exact save / restore of every copy's MuJoCo state;
+    ``workers`` > 0 steps them in that many worker processes (:mod:`games.envs.copies`)."""
 
     def __init__(self, num_envs: int, seed: int | None = None, *, scenario: str = "Ant",
                  conf: str = "2x4", agent_obsk: int = 0, episode_limit: int | None = None,
-                 **kwargs: Any) -> None:
+                 workers: int = 0, **kwargs: Any) -> None:
         factory = _parallel_env_factory()
         self.scenario, self.conf, self.agent_obsk = scenario, conf, agent_obsk
         try:
@@ -84,38 +118,9 @@ class MaMuJoCoEnv(PettingZooEnv):
             tl = _time_limit(probe)
             limit = int(tl._max_episode_steps) if tl is not None else 1000
         probe.close()
-        super().__init__(lambda: factory(scenario, conf, agent_obsk=agent_obsk, **kwargs), num_envs,
-                         seed, episode_limit=limit)
-
-    def _save_copy(self, b: int) -> dict[str, Any]:
-        import mujoco
-
-        env = self.envs[b]
-        sim = env.single_agent_env.unwrapped
-        spec = mujoco.mjtState.mjSTATE_INTEGRATION
-        state = np.empty(mujoco.mj_stateSize(sim.model, spec))
-        mujoco.mj_getState(sim.model, sim.data, state, spec)
-        tl = _time_limit(env)
-        derived = {name: np.array(getattr(sim.data, name)) for name in DERIVED}
-        rng = copy.deepcopy(sim.np_random.bit_generator.state)
-        return {"mj_state": state, "derived": derived, "np_random": rng,
-                "elapsed": None if tl is None else tl._elapsed_steps, "agents": list(env.agents)}
-
-    def _load_copy(self, b: int, saved: dict[str, Any]) -> None:
-        import mujoco
-
-        env = self.envs[b]
-        sim = env.single_agent_env.unwrapped
-        mujoco.mj_setState(sim.model, sim.data, np.asarray(saved["mj_state"]),
-                           mujoco.mjtState.mjSTATE_INTEGRATION)
-        mujoco.mj_forward(sim.model, sim.data)
-        for name, value in saved["derived"].items():
-            getattr(sim.data, name)[...] = value
-        sim.np_random.bit_generator.state = copy.deepcopy(saved["np_random"])
-        tl = _time_limit(env)
-        if tl is not None:
-            tl._elapsed_steps = saved["elapsed"]
-        env.agents = list(saved["agents"])
+        super().__init__(functools.partial(factory, scenario, conf, agent_obsk=agent_obsk, **kwargs),
+                         num_envs, seed, episode_limit=limit, workers=workers, saver=save_copy,
+                         loader=load_copy)
 
 
 def make_mamujoco(params: dict[str, Any], num_envs: int, seed: int | None) -> BatchedEnv:

@@ -21,22 +21,28 @@ over copies, in this process), so every learner of :mod:`learners.neural` trains
   ``final_state`` carries the ended episode's last state; the copy then resets with a seed drawn
   from the environment's generator, so a run is reproducible from ``seed``.
 
+Copies run in this process, or with ``workers=W`` split over W spawned worker processes that step
+in parallel (:mod:`games.envs.copies`; the factory must then be picklable): the same numbers
+either way, since every reset seed comes from this object's generator.
+
 Resume: a generic ParallelEnv cannot save its simulator, so :meth:`PettingZooEnv.get_state` holds
 the generator, counters and returns, and :meth:`PettingZooEnv.set_state` restores those and then
 **starts a new episode in every copy** (seeds drawn from the restored generator; episodes in
-progress at the checkpoint are dropped): ``exact_resume`` is False. Subclasses that can save a copy
-(:mod:`games.envs.mamujoco`) override :meth:`PettingZooEnv._save_copy` / ``_load_copy`` and are exact.
+progress at the checkpoint are dropped): ``exact_resume`` is False. Environments built with a
+``saver`` and ``loader`` of one instance's simulator state (:mod:`games.envs.mamujoco`) are exact.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from games.envs.base import BatchedEnv, TimeStep
+from games.envs.copies import Loader, Saver, make_copies
 from games.errors import ConfigError, GameError
 
 __all__ = ["PettingZooEnv", "load_factory"]
@@ -93,29 +99,36 @@ class PettingZooEnv(BatchedEnv):
         episode_limit: step limit (default: the env's ``max_cycles`` / ``max_episode_steps``).
         team_reward: ``"mean"`` or ``"sum"`` of the agents' rewards.
         kwargs: passed to ``factory``.
+        workers: 0: the copies run in this process; W > 0: in W worker processes.
+        saver, loader: save / restore one instance's simulator state (picklable functions); with
+            them the environment resumes exactly (``exact_resume``).
     """
 
     exact_resume = False
 
     def __init__(self, factory: Callable[..., Any], num_envs: int, seed: int | None = None, *,
                  episode_limit: int | None = None, team_reward: str = "mean",
-                 kwargs: dict[str, Any] | None = None) -> None:
+                 kwargs: dict[str, Any] | None = None, workers: int = 0,
+                 saver: Saver | None = None, loader: Loader | None = None) -> None:
         if team_reward not in ("mean", "sum"):
             raise ConfigError(f"team_reward must be 'mean' or 'sum', got {team_reward!r}")
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise GameError(f"num_envs must be a positive integer, got {num_envs!r}")
         self._sum = team_reward == "sum"
+        make = functools.partial(factory, **(kwargs or {}))
         try:
-            self.envs = [factory(**(kwargs or {})) for _ in range(num_envs)]
+            env0 = make()
         except TypeError as exc:
             raise ConfigError(f"the PettingZoo factory rejected its arguments {kwargs}: {exc}") from None
-        env0 = self.envs[0]
         if not hasattr(env0, "possible_agents") or not hasattr(env0, "step"):
             raise GameError(f"the factory returned {type(env0).__name__}, not a PettingZoo ParallelEnv")
         self.agents = list(env0.possible_agents)
         self.num_agents = len(self.agents)
         self._inspect_spaces(env0)
         self.episode_limit = int(episode_limit) if episode_limit is not None else self._default_limit(env0)
+        env0.close()
+        self.exact_resume = saver is not None
+        self.copies = make_copies(make, num_envs, self._has_state, workers, saver, loader)
         self._setup(num_envs, seed)
 
     # ------------------------------------------------------------------ spaces
@@ -175,17 +188,17 @@ class PettingZooEnv(BatchedEnv):
             self._avail[:, :, :] = np.arange(max(self.num_actions)) < np.asarray(self.num_actions)[:, None]
 
     def _reset_copies(self, mask: np.ndarray) -> None:
-        for b in np.flatnonzero(mask):
-            obs, infos = self.envs[b].reset(seed=int(self._rng.integers(2**31 - 1)))
+        items = [(int(b), int(self._rng.integers(2**31 - 1))) for b in np.flatnonzero(mask)]
+        for (b, _), (obs, _, _, _, infos, agents, state) in zip(items, self.copies.reset(items), strict=True):
             if not self.has_action_masks and self.num_actions and any(
-                    isinstance(i, dict) and "action_mask" in i for i in (infos or {}).values()):
+                    isinstance(i, dict) and "action_mask" in i for i in infos.values()):
                 self.has_action_masks = self._mask_in_info = True
-            self._record(b, obs, infos or {})
+            self._record(b, obs, infos, agents, state)
 
-    def _record(self, b: int, obs: dict[str, Any], infos: dict[str, Any]) -> None:
+    def _record(self, b: int, obs: dict[str, Any], infos: dict[str, Any], agents: list[str],
+                state: np.ndarray | None) -> None:
         """Store copy b's observations (and masks, state) after a reset or a step."""
-        env = self.envs[b]
-        live = set(env.agents)
+        live = set(agents)
         row = self._obs[b]
         row[:] = 0.0
         if self.num_actions:
@@ -207,8 +220,7 @@ class PettingZooEnv(BatchedEnv):
                     self._avail[b, i, :m.size] &= m
                     if not self._avail[b, i].any():
                         raise GameError(f"copy {b}, agent {a!r}: the action mask allows no action")
-        self._state[b] = np.asarray(env.state(), dtype=np.float32).reshape(-1) if self._has_state \
-            else row.reshape(-1)
+        self._state[b] = state if state is not None else row.reshape(-1)
 
     def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError  # step() is overridden: episode ends come from the ParallelEnv
@@ -258,16 +270,15 @@ class PettingZooEnv(BatchedEnv):
         done = np.zeros(bsz, dtype=bool)
         terminal = np.zeros(bsz, dtype=bool)
         final = np.zeros((bsz, self.state_dim), dtype=np.float32)
-        for b in range(bsz):
-            env = self.envs[b]
-            joint = self._joint(b, a)
-            obs, rew, term, trunc, infos = env.step(joint)
+        joints = [self._joint(b, a) for b in range(bsz)]
+        for b, (joint, (obs, rew, term, trunc, infos, agents, state)) in enumerate(
+                zip(joints, self.copies.step(joints), strict=True)):
             values = [float(v) for v in rew.values()]
             reward[b] = (sum(values) if self._sum else sum(values) / len(values)) if values else 0.0
             ended = [ag for ag in joint if term.get(ag, False) or trunc.get(ag, False)]
             terminal[b] = any(term.get(ag, False) for ag in joint)
-            done[b] = not env.agents or len(ended) == len(joint)
-            self._record(b, obs, infos or {})
+            done[b] = not agents or len(ended) == len(joint)
+            self._record(b, obs, infos, agents, state)
         self._t += 1
         self._ret += reward
         done |= self._t >= self.episode_limit
@@ -284,11 +295,11 @@ class PettingZooEnv(BatchedEnv):
 
     # ------------------------------------------------------------------ save / restore
     def _save_copy(self, b: int) -> Any:
-        """Copy b's simulator state, or None when it cannot be saved (the generic case)."""
-        return None
+        """Copy b's simulator state (by the ``saver``)."""
+        return self.copies.save(b)
 
     def _load_copy(self, b: int, saved: Any) -> None:
-        raise NotImplementedError
+        self.copies.load(b, saved)
 
     def get_state(self) -> dict[str, Any]:
         """The generator, step counters and running returns; plus each copy's simulator state and
@@ -325,8 +336,7 @@ class PettingZooEnv(BatchedEnv):
             getattr(self, name)[...] = value
 
     def close(self) -> None:
-        for env in self.envs:
-            env.close()
+        self.copies.close()
 
 
 def _implements_state(env: Any) -> bool:

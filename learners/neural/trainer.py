@@ -275,6 +275,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_updates: int | None = None
             last = TrainResult(run_dir, update, env_steps, rows).last_eval
             progress.step(format_progress(env_steps, sps, last.get("deterministic"), last.get("sampled")))
     finally:
+        env.close()  # worker processes and external simulators
+        eval_env.close()
         if writer is not None:
             writer.close()
         if wandb_run is not None:

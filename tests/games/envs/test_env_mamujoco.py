@@ -1,8 +1,8 @@
 """Multi-Agent MuJoCo through games.envs.mamujoco (skipped without the ``mujoco`` extra): the shapes
 gymnasium-robotics reports for Ant 2x4 and HalfCheetah 6x1 with agent_obsk=0, bit-exact resume
 (against an uninterrupted run, with and without normalisation, also for a padded 9|8 Humanoid),
-the raw episode return under normalisation, time-limit truncation with a final state, and typed
-errors for bad scenarios."""
+the raw episode return under normalisation, time-limit truncation with a final state, worker
+processes, and typed errors for bad scenarios."""
 
 from __future__ import annotations
 
@@ -51,6 +51,29 @@ def test_resume_is_bit_exact(spec: str) -> None:
             np.testing.assert_array_equal(getattr(x, field), getattr(y, field))
 
 
+def test_workers_step_the_same_simulation_and_resume_it_exactly() -> None:
+    """Three copies in two worker processes: the TimeSteps of in-process copies, and a snapshot
+    taken across the workers restores them bit for bit."""
+    spec = "mamujoco(scenario=HalfCheetah, conf=6x1, agent_obsk=0, episode_limit=10{})"
+    local, remote = make_env(spec.format(""), 3, seed=1), make_env(spec.format(", workers=2"), 3, seed=1)
+    try:
+        rng = np.random.default_rng(0)
+        acts = [rng.normal(size=(3, 6, 1)) for _ in range(14)]  # crosses the time limit at step 10
+        for a in acts[:6]:
+            x, y = local.step(a), remote.step(a)
+            np.testing.assert_array_equal(x.obs, y.obs)
+            np.testing.assert_array_equal(x.reward, y.reward)
+        snap = remote.get_state()
+        first = [remote.step(a) for a in acts[6:]]
+        remote.set_state(snap)
+        for a, x in zip(acts[6:], first, strict=True):
+            y = remote.step(a)
+            for field in ("obs", "state", "reward", "done", "episode_return"):
+                np.testing.assert_array_equal(getattr(x, field), getattr(y, field))
+    finally:
+        remote.close()
+
+
 def test_integration_state_alone_is_not_enough() -> None:
     """The derived kinematics matter: without them the first reward after a restore differs."""
     import mujoco
@@ -63,7 +86,7 @@ def test_integration_state_alone_is_not_enough() -> None:
     act = rng.normal(size=(1, 2, 4))
     want = env.step(act).reward
     env.set_state(snap)
-    sim = env.envs[0].single_agent_env.unwrapped
+    sim = env.copies.envs[0].single_agent_env.unwrapped
     spec = mujoco.mjtState.mjSTATE_INTEGRATION
     mujoco.mj_setState(sim.model, sim.data, snap["copies"][0]["mj_state"], spec)
     mujoco.mj_forward(sim.model, sim.data)  # recomputes xpos at the current positions

@@ -39,7 +39,7 @@ def test_hand_counted_episode(team: str, expected: float) -> None:
     np.testing.assert_allclose(last.episode_return, expected)
     # after step 3 agent a is gone: zero observation, its actions are not sent
     np.testing.assert_array_equal(steps[3].obs[:, 0], 0.0)
-    assert [sorted(r) for r in env.envs[0].received] == [["a", "b"]] * 3 + [["b"]] * 3
+    assert [sorted(r) for r in env.copies.envs[0].received] == [["a", "b"]] * 3 + [["b"]] * 3
     # the final state is b's last observation (t = 6), the returned one the next episode's start
     np.testing.assert_array_equal(last.final_state[:, 3], 6.0)
     np.testing.assert_array_equal(last.obs[:, 1, 1], 0.0)
@@ -62,12 +62,12 @@ def test_state_from_the_env_and_seeded_resets() -> None:
     b = PettingZooEnv(corridor, 3, seed=5, kwargs={"with_state": True})
     assert a.state_dim == 4
     np.testing.assert_array_equal(a.current().state[:, 3], 7.0)
-    seeds = [e.seeds[-1] for e in a.envs]
-    assert seeds == [e.seeds[-1] for e in b.envs] and len(set(seeds)) == 3
+    seeds = [e.seeds[-1] for e in a.copies.envs]
+    assert seeds == [e.seeds[-1] for e in b.copies.envs] and len(set(seeds)) == 3
     for _ in range(9):
         x, y = a.step(np.ones((3, 2), int)), b.step(np.ones((3, 2), int))
         np.testing.assert_array_equal(x.obs, y.obs)
-    assert len(a.envs[1].seeds) == 2  # the auto-reset at step 6 (env 0 was also probed for state())
+    assert len(a.copies.envs[1].seeds) == 2  # the first reset and the auto-reset at step 6
 
 
 @pytest.mark.parametrize("where", ["obs", "info"])
@@ -92,7 +92,7 @@ def test_box_actions_of_unequal_sizes_are_padded_and_clipped() -> None:
     np.testing.assert_array_equal(env.action_low, [[-1, -1], [-1, 0]])
     np.testing.assert_array_equal(env.action_high, [[1, 1], [1, 0]])
     ts = env.step(np.array([[[0.5, 3.0], [-7.0, 9.0]]]))
-    sent = env.envs[0].received[-1]
+    sent = env.copies.envs[0].received[-1]
     np.testing.assert_array_equal(sent["a"], [0.5, 1.0])
     np.testing.assert_array_equal(sent["b"], [-1.0])
     assert sent["b"].dtype == np.float32
@@ -110,9 +110,9 @@ def test_resume_restarts_every_copy_from_the_restored_generator() -> None:
     snap = env.get_state()
     env.step(np.ones((2, 2), int))
     env.set_state(snap)
-    after = [e.seeds[-1] for e in env.envs]
+    after = [e.seeds[-1] for e in env.copies.envs]
     env.set_state(snap)
-    assert [e.seeds[-1] for e in env.envs] == after  # same generator state -> same new episodes
+    assert [e.seeds[-1] for e in env.copies.envs] == after  # same generator state -> same new episodes
     ts = env.current()
     np.testing.assert_array_equal(ts.obs[:, :, 1], 0.0)  # every copy at t = 0 again
     assert env._t.tolist() == [0, 0] and env._ret.tolist() == [0.0, 0.0]
@@ -130,7 +130,7 @@ def test_names_in_the_one_grammar() -> None:
     with pytest.raises(GameError, match="key=value"):
         parse_call("pettingzoo(k=1, pz_toys:corridor)")
     env = make_env("pettingzoo(pz_toys:corridor, max_cycles=4, team_reward=sum, episode_limit=3)", 2, seed=0)
-    assert isinstance(env, PettingZooEnv) and env.episode_limit == 3 and env.envs[0].max_cycles == 4
+    assert isinstance(env, PettingZooEnv) and env.episode_limit == 3 and env.copies.envs[0].max_cycles == 4
     assert isinstance(make_env(Corridor, 1, seed=0), PettingZooEnv)  # Python: pass a factory
     with pytest.raises(ConfigError, match="cannot import"):
         make_env("pettingzoo(no_such_module_xyz:f)", 1)

@@ -1,5 +1,5 @@
 """Every neural algorithm (the AgentMixer and MAGPO papers' baselines included) against the exact
-tier's optima on the climbing game and bridge crossing.
+tier's optima on the climbing and penalty games, bridge crossing and predator-prey.
 
 * ``--task climbing`` (Claus & Boutilier, AAAI 1998): per seed and algorithm, the deterministic
   evaluation return and the greedy joint action it converged to — the optimum (a,a) = 11, the
@@ -15,7 +15,10 @@ tier's optima on the climbing game and bridge crossing.
   evaluation return, IQM with a 95 % stratified-bootstrap interval over seeds
   (:mod:`verification.stats`), every algorithm at one budget (``--pp-steps``).
 
-Usage: python benchmarks/neural_baselines.py --task climbing [--seeds 10] [--steps 20000]
+* ``--task penalty``: the same on the penalty game with k = −100 (Claus & Boutilier 1998): optima
+  (a,a) = (c,c) = 10, the safe equilibrium (b,b) = 2, miscoordination on the optima costs −100.
+
+Usage: python benchmarks/neural_baselines.py --task climbing|penalty [--seeds 10] [--steps 20000]
        [--algos happo,mat,...] ; python benchmarks/neural_baselines.py --task bridge [--seeds 3] ;
        python benchmarks/neural_baselines.py --task predator-prey [--seeds 3] [--pp-steps 30000]
 Prints markdown tables (paste into docs/benchmarks.md with the machine and date).
@@ -58,7 +61,13 @@ PP_SETTINGS = {
 study's smaller Policy Modifier; every network otherwise at its default size."""
 
 ORDER = ["agentmixer", "mappo", "ail", "happo", "magpo", "mat_dec", "mat", "armappo", "qmix", "maven"]
-LABELS = {(0, 0): "optimum (a,a)=11", (1, 1): "(b,b)=7", (2, 2): "(c,c)=5"}
+MATRIX_TASKS = {
+    "climbing": ("climbing", 11.0, {(0, 0): "optimum (a,a)=11", (1, 1): "(b,b)=7", (2, 2): "(c,c)=5"}),
+    "penalty": ("penalty(k=-100)", 10.0, {(0, 0): "optimum (a,a)=10", (2, 2): "optimum (c,c)=10",
+                                          (1, 1): "(b,b)=2"}),
+}
+"""The one-step games: environment name, optimum (decentralized = joint: one constant state), and
+the labels of the pure Nash equilibria."""
 
 
 def greedy_joint_action(run: Path) -> tuple[int, ...]:
@@ -78,28 +87,31 @@ def _config(algo: str, env: str, seed: int, steps: int, envs: int, rollout: int,
                        SETTINGS.get(algo, []))
 
 
-def climbing(args: argparse.Namespace, algos: list[str], tmp: Path) -> None:
-    reward = make_env("climbing", 1).game.common_reward("climbing")  # type: ignore[attr-defined]
+def matrix(args: argparse.Namespace, algos: list[str], tmp: Path) -> None:
+    """Climbing or penalty(k=-100): the greedy joint action each run converged to."""
+    name, optimum, labels = MATRIX_TASKS[args.task]
+    reward = make_env(name, 1).game.common_reward(name)  # type: ignore[attr-defined]
     rows, speed = [], {}
     for algo in algos:
         steps, secs = 0, 0.0
         for seed in range(args.seeds):
             run = tmp / f"c_{algo}_{seed}"
             t0 = time.perf_counter()
-            result = train(_config(algo, "climbing", seed, args.steps, args.envs, args.rollout, run))
+            result = train(_config(algo, name, seed, args.steps, args.envs, args.rollout, run))
             secs += time.perf_counter() - t0
             steps += result.env_steps
             joint = greedy_joint_action(run)
-            rows.append((seed, algo, float(reward[joint]), LABELS.get(joint, "other")))
+            rows.append((seed, algo, float(reward[joint]), labels.get(joint, "other")))
         speed[algo] = steps / secs
-    print(f"climbing, {args.steps} env steps per run, {args.envs} envs x {args.rollout} steps per update, "
-          f"{args.seeds} seeds; exact optimum 11 (decentralized = joint)\n")
-    print("| algo | execution | mean return | optimum 11 | (b,b)=7 | (c,c)=5 | other | env steps/s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print(f"{name}, {args.steps} env steps per run, {args.envs} envs x {args.rollout} steps per update, "
+          f"{args.seeds} seeds; exact optimum {optimum:g} (decentralized = joint)\n")
+    print("| algo | execution | mean return | " + " | ".join(labels.values())
+          + " | other | env steps/s |")
+    print("|---|---|---:|" + "---:|" * (len(labels) + 2))
     for algo in algos:
         mine = [r for r in rows if r[1] == algo]
         n = len(mine)
-        count = {k: sum(r[3] == k for r in mine) for k in (*LABELS.values(), "other")}
+        count = {k: sum(r[3] == k for r in mine) for k in (*labels.values(), "other")}
         central = "centralized" if ALGORITHMS[algo].executes_centrally else "decentralized"
         print(f"| {algo} | {central} | {np.mean([r[2] for r in mine]):.2f} | "
               + " | ".join(f"{c}/{n}" for c in count.values()) + f" | {speed[algo]:,.0f} |")
@@ -159,7 +171,8 @@ def predator_prey(args: argparse.Namespace, algos: list[str], tmp: Path) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", choices=("climbing", "bridge", "predator-prey"), default="climbing")
+    tasks = {"climbing": matrix, "penalty": matrix, "bridge": bridge, "predator-prey": predator_prey}
+    parser.add_argument("--task", choices=tuple(tasks), default="climbing")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=20_000, help="climbing env steps per run")
     parser.add_argument("--bridge-steps", type=int, default=60_000, help="bridge env steps per run")
@@ -172,8 +185,7 @@ def main() -> None:
     torch.set_num_threads(1)
     algos = args.algos.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        task = {"climbing": climbing, "bridge": bridge, "predator-prey": predator_prey}[args.task]
-        task(args, algos, Path(tmp))
+        tasks[args.task](args, algos, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -11,11 +11,12 @@
   small (5×5, 2 predators, 1 prey) and full (10×10, 8 v 8) predator-prey with miscoordination
   penalty 0 and −0.5, IQM and 95% stratified-bootstrap intervals over seeds
   (:mod:`verification.stats`), as a table per evaluation point and a PNG.
-* ``throughput``: training env steps/s per algorithm and environment (wall time of the whole loop
-  after start-up), for the default configuration at 64 copies and a small-network, one-epoch,
-  two-thread configuration at 1024 copies.
+* ``batch``: AgentMixer on the climbing game with its default batch (64 copies x 8 steps) and
+  larger ones at two step budgets: seeds that reach the optimum, CPU time, env steps per
+  CPU-second (throughput against sample efficiency; ``benchmarks/external_envs.py`` has the
+  training rates of every environment).
 
-Usage: python benchmarks/neural_studies.py {bridge,predator-prey,throughput} [--seeds N]
+Usage: python benchmarks/neural_studies.py {bridge,predator-prey,batch} [--seeds N]
 [--steps N] [--out DIR]. Prints markdown tables (pasted into docs/benchmarks.md).
 """
 
@@ -137,22 +138,31 @@ def _plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path) ->
     plt.close(fig)
 
 
-def throughput(steps: int) -> None:
-    fast = [*SMALL_NETS, "epochs=1", "threads=2"]
-    print("| algo | env | setting | copies | env steps/s |")
-    print("|---|---|---|---:|---:|")
+def batch(seeds: int) -> None:
+    """Seeds that reach the optimum 11 on the climbing game, and the CPU time it took, for
+    AgentMixer's default batch (64 copies x 8 steps per update) and larger ones: larger batches
+    raise env steps per second but spend more transitions per update."""
+    print("| copies x rollout | env steps per update | env steps per run | seeds at 11 | "
+          "CPU s per run (mean) | env steps per CPU-second |")
+    print("|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        for env in ("climbing", "bridge", "predator-prey-small", "predator-prey"):
-            for algo in ("agentmixer", "mappo", "ail"):
-                for name, envs, over in (("default", 64, []), ("small nets, 1 epoch, 2 threads", 1024, fast)):
-                    budget = steps if "predator" not in env else steps // 5
-                    res, secs = _run(tmp, algo, env, 0, budget, envs, over, eval_every=0)
-                    print(f"| {algo} | {env} | {name} | {envs} | {res.env_steps / secs:,.0f} |")
+        for envs, rollout in ((64, 8), (128, 16), (256, 8)):
+            for steps in (50_000, 200_000):
+                hits, cpu, total = 0, 0.0, 0
+                for seed in range(seeds):
+                    t0 = time.process_time()
+                    res, _ = _run(tmp, "agentmixer", "climbing", seed, steps, envs, [], eval_every=0,
+                                  rollout_len=rollout)
+                    cpu += time.process_time() - t0
+                    total += res.env_steps
+                    hits += res.last_eval["deterministic"] == 11.0
+                print(f"| {envs} x {rollout} | {envs * rollout} | {total // seeds:,} | {hits}/{seeds} | "
+                      f"{cpu / seeds:.1f} | {total / cpu:,.0f} |", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", choices=["bridge", "predator-prey", "throughput"])
+    parser.add_argument("study", choices=["bridge", "predator-prey", "batch"])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--full-steps", type=int, default=50_000)
@@ -163,7 +173,7 @@ def main() -> None:
     elif args.study == "predator-prey":
         predator_prey(args.seeds, args.steps, args.out, args.full_steps)
     else:
-        throughput(args.steps)
+        batch(args.seeds)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ enemy (``HeuristicEnemySMAX``, as JaxMARL's own baselines). The B copies are one
 the jitted step (the first step compiles, 15-30 s). Per agent: its observation vector and the
 per-step action mask (``TimeStep.avail``: moves blocked by walls, attacks on units out of range or
 dead, and only no-op for a dead agent); state: the ``world_state``; team reward: the mean of the
-allies' rewards (they are equal); an episode ends when a team is destroyed (terminal) or at
-``max_steps`` (default 100; truncated unless a team died at that step). :attr:`SMAXEnv.wins`
+allies' rewards (they are equal); an episode ends when a team is destroyed (terminal) or after
+``max_steps`` steps (default 100; truncated unless a team died at that step; jaxmarl's own
+``max_steps`` counts one step more, so it is given ``max_steps - 1``). :attr:`SMAXEnv.wins`
 counts, per copy, episodes that ended with every enemy dead; the trainer logs the win rate of the
 episodes finished in each rollout (``win_rate``).
 
@@ -59,10 +60,13 @@ class SMAXEnv(BatchedEnv):
             from jaxmarl.environments.smax.smax_env import MAP_NAME_TO_SCENARIO
 
             raise ConfigError(f"unknown SMAX map {map!r}; maps: {', '.join(MAP_NAME_TO_SCENARIO)}") from None
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ConfigError(f"smax max_steps must be an integer >= 1, got {max_steps!r}")
         cache_key = (map, int(max_steps), tuple(sorted(kwargs.items())))
         if cache_key not in _COMPILED:
-            try:
-                env = HeuristicEnemySMAX(scenario=scenario, max_steps=int(max_steps), **kwargs)
+            try:  # jaxmarl ends an episode after max_steps + 1 steps (its time counter starts at 0
+                # and the episode is done when it exceeds max_steps): ask it for one step fewer
+                env = HeuristicEnemySMAX(scenario=scenario, max_steps=int(max_steps) - 1, **kwargs)
             except TypeError as exc:
                 raise ConfigError(f"smax(map={map}): {exc}") from None
             _COMPILED[cache_key] = (env, *self._build(jax, jnp, env))

@@ -19,6 +19,7 @@ import torch
 
 from games.dec_pomdp.evaluation import evaluate
 from games.envs import BatchedEnv, DecPOMDPEnv, make_env
+from games.errors import GameError
 from learners.neural.algorithms import Algorithm, EnvSpec
 from learners.neural.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from learners.neural.train_config import make_config
@@ -66,6 +67,9 @@ def evaluate_decentralized(algo: Algorithm, env: BatchedEnv, deterministic: bool
             break
         obs = to_tensor(ts.obs)
         avail = None if ts.avail is None else torch.from_numpy(np.array(ts.avail, dtype=bool))
+    if not finished.all():  # the BatchedEnv contract: every episode ends within episode_limit steps
+        raise GameError(f"{int((~finished).sum())} of {env.num_envs} evaluation episodes did not end "
+                        f"within the environment's episode_limit of {env.episode_limit} steps")
     if lengths is not None:
         lengths += steps.tolist()
     return float(returns.mean()), returns

@@ -1,6 +1,7 @@
 """SMAX through games.envs.smax (skipped without the ``smax`` extra): shapes of 3m, per-step
 action masks (a masked action is refused), episode ends and win flags consistent with the final
-unit counts, bit-exact resume, and every algorithm training with the masks."""
+unit counts, truncation after exactly max_steps, bit-exact resume, and every algorithm training
+with the masks."""
 
 from __future__ import annotations
 
@@ -54,6 +55,21 @@ def test_3m_masks_episodes_and_exact_resume() -> None:
         np.testing.assert_array_equal(env.last_won, won)
     with pytest.raises(ConfigError, match="unknown SMAX map"):
         make_env("smax(map=99z)", 1)
+    with pytest.raises(ConfigError, match="max_steps must be an integer >= 1"):
+        make_env("smax(map=3m, max_steps=0)", 1)
+
+
+def test_episodes_are_cut_after_exactly_max_steps() -> None:
+    """Allies that only stop survive the first steps: every copy is truncated after max_steps
+    (jaxmarl's own counter would run one step longer)."""
+    env = make_env("smax(map=3m, max_steps=5)", 3, seed=0)
+    ts, done_at = env.current(), []
+    for k in range(1, 11):
+        ts = env.step(np.where(ts.avail[..., 4], 4, ts.avail.argmax(-1)))  # 4: stop
+        if ts.done.any():
+            assert ts.done.all() and ts.truncated.all()
+            done_at.append(k)
+    assert done_at == [5, 10] and env.episode_limit == 5
 
 
 @pytest.mark.parametrize("algo", ["agentmixer", "mappo", "ail"])

@@ -5,9 +5,11 @@ Reinforcement Learning is a Sequence Modeling Problem", NeurIPS 2022, Sec. 4 and
   embedding + a learned agent-position embedding), full self-attention blocks, and a value head
   per token: representations ô^{1:N} and values V(ô^i). It sees every observation, so it is a
   centralized critic of the observations.
-* :class:`ActionDecoder`: the sequence [start, a^1, .., a^{N-1}] (one-hot, shifted by one) through
-  causally masked self-attention and cross-attention to ô^{1:N}, giving agent i's logits from
-  (ô^{1:N}, a^{1:i-1}); sampling is autoregressive (N passes), training one teacher-forced pass.
+* :class:`ActionDecoder`: the sequence [start, a^1, .., a^{N-1}] (shifted by one; one-hot discrete
+  actions, or the continuous action vectors through a linear embedding as in MAT's continuous
+  version) through causally masked self-attention and cross-attention to ô^{1:N}, giving agent i's
+  logits, or Gaussian mean and log-std, from (ô^{1:N}, a^{1:i-1}); sampling is autoregressive (N
+  passes), training one teacher-forced pass.
 
 Blocks are pre-LayerNorm residual attention + GELU MLP blocks (an implementation choice of this
 package; the paper does not fix the norm placement).
@@ -21,8 +23,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from games.errors import ConfigError
-from learners.neural.autoregressive import sample_in_order
+from games.errors import ConfigError, GameError
+from learners.neural.actors import ActorOutput
+from learners.neural.autoregressive import ActionBounds, GaussianFactors, sample_in_order
 from learners.neural.critic import mlp
 
 __all__ = ["ActionDecoder", "ObsEncoder", "TransformerConfig"]
@@ -99,38 +102,71 @@ class ObsEncoder(nn.Module):
 
 
 class ActionDecoder(nn.Module):
-    """Agent i's logits from the encoder's representations and the earlier agents' actions."""
+    """Agent i's policy factor from the encoder's representations and the earlier agents' actions.
 
-    def __init__(self, num_agents: int, num_actions: Sequence[int], config: TransformerConfig) -> None:
+    Discrete (``action_counts``): a^j enters as one-hot(a^j + 1) (index 0 is the start token), the
+    output is agent i's logits. Continuous (``action_dim`` d, MAT's continuous version): a^j enters as
+    the d-vector itself through a linear embedding (the start token is the zero vector), the output
+    is a Gaussian mean kept inside the action box ``action_bounds`` and a learned state-independent
+    log-std (:class:`~learners.neural.autoregressive.GaussianFactors`).
+    """
+
+    def __init__(self, num_agents: int, config: TransformerConfig, action_counts: Sequence[int] | None = None,
+                 action_dim: int | None = None, action_bounds: ActionBounds | None = None) -> None:
         super().__init__()
-        d, self.a_max, self.n = config.embed_dim, max(num_actions), int(num_agents)
-        self.embed = nn.Sequential(nn.Linear(self.a_max + 1, d), nn.GELU())
+        if (action_counts is None) == (action_dim is None):
+            raise GameError("give exactly one of action_counts (discrete) and action_dim (continuous)")
+        d, self.n = config.embed_dim, int(num_agents)
+        self.action_dim = 0 if action_dim is None else int(action_dim)
+        if action_counts is not None and (len(action_counts) != self.n or min(action_counts, default=0) < 1):
+            raise GameError(f"action_counts needs {self.n} positive ints, got {action_counts}")
+        self.a_max = self.action_dim or max(action_counts or (1,))
+        token = self.action_dim or self.a_max + 1
+        self.embed = nn.Sequential(nn.Linear(token, d), nn.GELU())
         self.position = nn.Parameter(torch.zeros(num_agents, d))
         self.blocks = nn.ModuleList(Block(d, config.heads, True, True) for _ in range(config.decoder_blocks))
         self.ln = nn.LayerNorm(d)
         self.head = mlp(d, (d,), self.a_max, "gelu", output_gain=0.01)
-        slots = torch.arange(self.a_max)[None, :] < torch.tensor(list(num_actions))[:, None]
+        self.gaussian = GaussianFactors(self.n, self.action_dim, action_bounds) if self.action_dim else None
+        counts = list(action_counts) if action_counts is not None else [self.a_max] * self.n
+        slots = torch.arange(self.a_max)[None, :] < torch.tensor(counts)[:, None]
         self.register_buffer("slots", slots, persistent=False)
 
-    def logits(self, rep: Tensor, actions: Tensor, avail: Tensor | None = None) -> Tensor:
-        """Every agent's logits (..., N, A_max) given the joint ``actions`` (only a^{<i} enters i);
-        ``avail`` (..., N, A_max) bool masks unavailable actions (-inf)."""
-        tokens = nn.functional.one_hot(actions.long() + 1, self.a_max + 1).to(rep.dtype)
-        shifted = torch.zeros_like(tokens)
-        shifted[..., 1:, :] = tokens[..., :-1, :]
-        shifted[..., 0, 0] = 1.0  # the start token
+    def factors(self, rep: Tensor, actions: Tensor, avail: Tensor | None = None) -> ActorOutput:
+        """Every agent's factor given the joint ``actions`` (..., N) or (..., N, d) (only a^{<i}
+        enters i): logits (..., N, A_max), ``avail`` (..., N, A_max) bool masking unavailable
+        actions (-inf); or Gaussian means and log-stds (..., N, d)."""
+        if self.action_dim:
+            tokens = actions.to(rep.dtype)
+            shifted = torch.zeros_like(tokens)  # the start token: zeros
+            shifted[..., 1:, :] = tokens[..., :-1, :]
+        else:
+            tokens = nn.functional.one_hot(actions.long() + 1, self.a_max + 1).to(rep.dtype)
+            shifted = torch.zeros_like(tokens)
+            shifted[..., 1:, :] = tokens[..., :-1, :]
+            shifted[..., 0, 0] = 1.0  # the start token
         x, lead = _flat(shifted)
         memory, _ = _flat(rep)
         h = self.embed(x) + self.position
         for block in self.blocks:
             h = block(h, memory)
         out = self.head(self.ln(h)).reshape(*lead, self.n, self.a_max)
+        if self.gaussian is not None:
+            return self.gaussian(out)
         mask = self.slots if avail is None else self.slots & avail.bool()
-        return out.masked_fill(~mask, float("-inf"))
+        return ActorOutput(logits=out.masked_fill(~mask, float("-inf")), avail=mask.expand_as(out))
+
+    def logits(self, rep: Tensor, actions: Tensor, avail: Tensor | None = None) -> Tensor:
+        """Discrete: every agent's masked logits (..., N, A_max) (see :meth:`factors`)."""
+        logits = self.factors(rep, actions, avail).logits
+        if logits is None:
+            raise GameError("a continuous decoder has no logits")
+        return logits
 
     @torch.no_grad()
     def sample(self, rep: Tensor, deterministic: bool = False, generator: torch.Generator | None = None,
                avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Draw the agents in order: the joint action (..., N) and its per-agent log-probs."""
-        return sample_in_order(lambda actions: self.logits(rep, actions, avail), rep.shape[:-2], self.n,
-                               deterministic, generator)
+        """Draw the agents in order: the joint action (..., N) or (..., N, d) and its per-agent
+        log-probabilities (densities)."""
+        return sample_in_order(lambda actions: self.factors(rep, actions, avail), rep.shape[:-2], self.n,
+                               deterministic, generator, self.action_dim)

@@ -11,6 +11,10 @@ trained by PPO with a centralized critic V(s) and one ratio per factor,
 
 Execution is centralized: agent i must see the actions the agents before it chose, so the test-time
 policy is the autoregressive joint policy (drawn agent by agent), not N independent actors.
+Continuous actions: π^i is a diagonal Gaussian (mean kept inside the action box, state-independent
+log-std) conditioned on the earlier agents' action vectors instead of their one-hots; it is
+unbounded, the environment clips the applied action; deterministic execution takes each factor's
+mean given the earlier means.
 """
 
 from __future__ import annotations
@@ -44,11 +48,13 @@ class ARMAPPO(PPOAlgorithm):
     config_class = ARMAPPOConfig
     config: ARMAPPOConfig
     executes_centrally = True
+    supports_continuous = True
     supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: ARMAPPOConfig) -> None:
         super().__init__(spec, config)
-        self.policy = AutoregressivePolicy(spec.num_agents, spec.obs_dim, spec.num_actions, config.policy)
+        self.policy = AutoregressivePolicy(spec.num_agents, spec.obs_dim, config=config.policy,
+                                           **spec.actor_actions())
         self._assemble({"policy": self.policy})
 
     def initial_carry(self, num_envs: int) -> dict[str, Tensor]:
@@ -68,7 +74,7 @@ class ARMAPPO(PPOAlgorithm):
                           generator: torch.Generator | None = None,
                           avail: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Centralized execution: the agents are drawn in order, each seeing the earlier actions
-        (``deterministic``: each factor's argmax given the earlier argmaxes)."""
+        (``deterministic``: each factor's argmax, or mean, given the earlier ones)."""
         actions, _ = self.policy.sample(obs, deterministic, generator, avail)
         return actions, torch.zeros(obs.shape[0], self.spec.num_agents, 0)
 

@@ -10,17 +10,19 @@ agents already updated in this iteration,
 
 (M detached; it is recomputed with agent i_m's updated policy before moving on). The critic
 regresses the same normalised GAE targets as MAPPO, with its own optimizer. Collection and
-execution use the actors alone.
+execution use the actors alone. Continuous actions: each π^i is a diagonal Gaussian actor of its
+own (mean kept inside agent i's action box, state-independent log-std; unbounded, the environment
+clips the applied action), and the ratios r and M are ratios of those per-agent densities, exactly
+as of the categorical probabilities.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
-from torch.distributions import Categorical
 
 from learners.neural.actors import ActorConfig, ActorOutput, Actors
 from learners.neural.algorithms.base import (
@@ -29,6 +31,7 @@ from learners.neural.algorithms.base import (
     StepOutput,
     adam,
     clip_grad_norm,
+    policy_dist,
     register,
 )
 from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig, clipped_surrogate
@@ -46,16 +49,23 @@ class HAPPOConfig(PPOConfig):
 
 
 class SeparateActors(nn.Module):
-    """N single-agent :class:`Actors` behind the batched :class:`Actors` interface (logits padded
-    to A_max with -inf), so each agent has parameters an optimizer can own alone."""
+    """N single-agent :class:`Actors` behind the batched :class:`Actors` interface, so each agent
+    has parameters an optimizer can own alone. Discrete logits are padded to A_max with -inf;
+    continuous agents are Gaussian actors with agent i's row of the action box."""
 
-    def __init__(self, n_agents: int, obs_dim: int, action_counts: Sequence[int],
-                 config: ActorConfig) -> None:
+    def __init__(self, spec: EnvSpec, config: ActorConfig) -> None:
         super().__init__()
         self.config = config
-        self.n_agents, self.obs_dim = int(n_agents), int(obs_dim)
-        self.a_max = max(action_counts)
-        self.agents = nn.ModuleList(Actors(1, obs_dim, [a], config=config) for a in action_counts)
+        self.n_agents, self.obs_dim = spec.num_agents, spec.obs_dim
+        self.a_max = spec.action_dim or max(spec.num_actions)
+
+        def one(i: int) -> Actors:
+            if not spec.continuous:
+                return Actors(1, spec.obs_dim, [spec.num_actions[i]], config=config)
+            bounds = ([spec.action_low[i]], [spec.action_high[i]]) if spec.action_low else None
+            return Actors(1, spec.obs_dim, action_dim=spec.action_dim, config=config, action_bounds=bounds)
+
+        self.agents = nn.ModuleList(one(i) for i in range(spec.num_agents))
 
     def initial_hidden(self, batch_size: int) -> Tensor:
         return torch.cat([a.initial_hidden(batch_size) for a in self.agents], dim=-2)
@@ -64,28 +74,33 @@ class SeparateActors(nn.Module):
         pad = self.a_max - logits.shape[-1]
         return nn.functional.pad(logits, (0, pad), value=float("-inf")) if pad else logits
 
+    def _join(self, outs: list[ActorOutput], join: Callable[[list[Tensor]], Tensor]) -> ActorOutput:
+        """Several outputs as one: ``join`` concatenates the agents or stacks the time steps."""
+        if outs[0].logits is None:
+            return ActorOutput(mean=join([_given(o.mean) for o in outs]),
+                               log_std=join([_given(o.log_std) for o in outs]))
+        logits = join([self._pad(_given(o.logits)) for o in outs])
+        return ActorOutput(logits=logits, avail=torch.isfinite(logits))
+
     def agent(self, i: int, obs: Tensor, hidden: Tensor | None, reset: Tensor | None,
-              sequence: bool, avail: Tensor | None = None) -> Tensor:
-        """Agent i's padded logits (..., A_max) from obs (..., N, obs_dim)."""
+              sequence: bool, avail: Tensor | None = None) -> ActorOutput:
+        """Agent i's own output (agent axis of size 1, unpadded) from obs (..., N, obs_dim)."""
         h = None if hidden is None else hidden[..., i:i + 1, :]
         step = self.agents[i].unroll if sequence else self.agents[i]
         a = None if avail is None else avail[..., i:i + 1, :self.agents[i].output_size]
         out, _ = step(obs[..., i:i + 1, :], h, a, reset=reset)
-        assert out.logits is not None
-        return self._pad(out.logits[..., 0, :])
+        return out
 
     def forward(self, obs: Tensor, hidden: Tensor | None = None, avail: Tensor | None = None,
                 reset: Tensor | None = None) -> tuple[ActorOutput, Tensor]:
-        logits, hiddens = [], []
+        outs, hiddens = [], []
         for i, actor in enumerate(self.agents):
             h = None if hidden is None else hidden[..., i:i + 1, :]
             a = None if avail is None else avail[..., i:i + 1, :actor.output_size]
             out, h = actor(obs[..., i:i + 1, :], h, a, reset)
-            assert out.logits is not None
-            logits.append(self._pad(out.logits[..., 0, :]))
+            outs.append(out)
             hiddens.append(h)
-        stacked = torch.stack(logits, dim=-2)
-        return ActorOutput(logits=stacked, avail=torch.isfinite(stacked)), torch.cat(hiddens, dim=-2)
+        return self._join(outs, lambda xs: torch.cat(xs, dim=-2)), torch.cat(hiddens, dim=-2)
 
     def unroll(self, obs: Tensor, hidden: Tensor | None = None, avail: Tensor | None = None,
                reset: Tensor | None = None) -> tuple[ActorOutput, Tensor]:
@@ -93,10 +108,14 @@ class SeparateActors(nn.Module):
         for t in range(obs.shape[0]):
             out, h = self.forward(obs[t], h, None if avail is None else avail[t],
                                   None if reset is None else reset[t])
-            outs.append(out.logits)
-        stacked = torch.stack(outs)
+            outs.append(out)
         assert h is not None
-        return ActorOutput(logits=stacked, avail=torch.isfinite(stacked)), h
+        return self._join(outs, torch.stack), h
+
+
+def _given(x: Tensor | None) -> Tensor:
+    assert x is not None
+    return x
 
 
 @register
@@ -106,11 +125,12 @@ class HAPPO(PPOAlgorithm):
     name = "happo"
     config_class = HAPPOConfig
     config: HAPPOConfig
+    supports_continuous = True
     supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: HAPPOConfig) -> None:
         super().__init__(spec, config)
-        self.actors = SeparateActors(spec.num_agents, spec.obs_dim, spec.num_actions, config.actor)  # type: ignore[assignment]
+        self.actors = SeparateActors(spec, config.actor)  # type: ignore[assignment]
         self._assemble({}, actors=self.actors)  # "ppo": the critic's optimizer
         for i, actor in enumerate(self.actors.agents):
             self.optimizers[f"actor{i}"] = adam(actor.parameters(), config.lr)
@@ -120,16 +140,17 @@ class HAPPO(PPOAlgorithm):
     def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
             avail: Tensor | None = None) -> StepOutput:
         out, hidden = self.actors(obs, carry["hidden"], avail, reset=starts)
-        dist = Categorical(logits=out.logits, validate_args=False)
+        dist = policy_dist(out)
         actions = dist.sample()
         return StepOutput(actions, dist.log_prob(actions), self.value(state), {"hidden": hidden})
 
     def _agent_log_prob(self, mb: Rollout, i: int) -> tuple[Tensor, Tensor]:
         recurrent = self.actors.config.recurrent
-        logits = self.actors.agent(i, mb.obs, mb.carry0["hidden"] if recurrent else None,
-                                   mb.starts if recurrent else None, recurrent, mb.avail)
-        dist = Categorical(logits=logits, validate_args=False)
-        return dist.log_prob(mb.actions[..., i]), dist.entropy()
+        out = self.actors.agent(i, mb.obs, mb.carry0["hidden"] if recurrent else None,
+                                mb.starts if recurrent else None, recurrent, mb.avail)
+        dist = policy_dist(out)  # batch (..., 1): agent i alone
+        actions = mb.actions[..., i:i + 1, :] if self.spec.continuous else mb.actions[..., i:i + 1]
+        return dist.log_prob(actions)[..., 0], dist.entropy()[..., 0]
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         """Agent ``self._agent``'s HAPPO loss; the compounded ratio is ``mb.extras["factor"]``."""

@@ -22,6 +22,22 @@ exact tier (:mod:`learners.exact.magpo`) step by step:
    (``backtrack_epochs`` gradient passes; the exact tier sets μ := π).
 
 Execution is decentralized: the learners alone.
+
+Continuous actions: the learners are the Gaussian actors π^i = N(m_i(o^i), diag σ_i²) and every
+guider factor μ_i(· | o^i, s, a_{<i}) is a diagonal Gaussian given the earlier agents' actions
+(:class:`~learners.neural.autoregressive.GaussianFactors`; all unbounded, the environment clips).
+Steps 1, 2 and 4 are unchanged (densities instead of probabilities). Agent i's action cannot be
+enumerated, so step 3 uses the closed-form KL between diagonal Gaussians,
+KL(N(m, σ²) ‖ N(m', σ'²)) = Σ_k [log σ'_k/σ_k + (σ_k² + (m_k - m'_k)²) / (2σ'_k²) - 1/2]:
+
+* ``"reverse"``: L = E_rollout Σ_i KL(π^i(· | o^i) ‖ μ_i(· | o^i, s, a_{<i})), with a_{<i} the
+  earlier agents' actions *stored in the rollout* (sampled by the behaviour guider μ_old). This
+  is KL(π ‖ μ) exactly when μ's factors ignore a_{<i}; otherwise it is the sum of the per-agent
+  conditional KLs at the behaviour's a_{<i} (KL(π ‖ μ) itself averages them over a_{<i} ~ π_{<i}),
+  and its gradient ignores how agent i's action moves the later factors μ_{j>i};
+* ``"forward"``: L = E Σ_i KL(μ_i(· | o^i, s, a_{<i}) ‖ π^i(· | o^i)) with a_{<i} from fresh guider
+  samples a ~ μ: by the chain rule of the KL this is an unbiased estimate of KL(μ ‖ π) itself
+  (behaviour cloning with agent i's own sample integrated out).
 """
 
 from __future__ import annotations
@@ -32,16 +48,17 @@ from typing import Literal
 
 import torch
 from torch import Tensor, nn
-from torch.distributions import Categorical
+from torch.distributions import Categorical, kl_divergence
 
 from games.errors import ConfigError
-from learners.neural.actors import ActorConfig, Actors
+from learners.neural.actors import ActorConfig, ActorOutput, Actors
 from learners.neural.algorithms.base import (
     EnvSpec,
     NonFiniteError,
     StepOutput,
     adam,
     clip_grad_norm,
+    policy_dist,
     register,
     run_actors,
 )
@@ -94,13 +111,14 @@ class MAGPO(PPOAlgorithm):
     name = "magpo"
     config_class = MAGPOConfig
     config: MAGPOConfig
+    supports_continuous = True
     supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: MAGPOConfig) -> None:
         super().__init__(spec, config)
         self.guider = AutoregressivePolicy(spec.num_agents, spec.obs_dim + spec.state_dim,
-                                           spec.num_actions, config.guider)
-        self.actors = Actors(spec.num_agents, spec.obs_dim, spec.num_actions, config=config.actor)
+                                           config=config.guider, **spec.actor_actions())
+        self.actors = Actors(spec.num_agents, spec.obs_dim, config=config.actor, **spec.actor_actions())
         self._assemble({"guider": self.guider}, actors=self.actors)
         self.optimizers["learner"] = adam(self.actors.parameters(), config.learner_lr)
 
@@ -114,10 +132,13 @@ class MAGPO(PPOAlgorithm):
         actions, logp = self.guider.sample(self._x(obs, state), avail=avail)
         return StepOutput(actions, logp, self.value(state), {"hidden": hidden})
 
+    def _learner_out(self, batch: Rollout) -> ActorOutput:
+        return run_actors(self.actors, batch.obs, batch.carry0["hidden"], batch.starts, batch.avail)
+
     def _learner_logits(self, batch: Rollout) -> Tensor:
-        out = run_actors(self.actors, batch.obs, batch.carry0["hidden"], batch.starts, batch.avail)
-        assert out.logits is not None
-        return out.logits
+        logits = self._learner_out(batch).logits
+        assert logits is not None
+        return logits
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         """Step 2: the guider's clipped PPO loss, masked where μ/π left the δ band."""
@@ -138,8 +159,23 @@ class MAGPO(PPOAlgorithm):
                       "delta_clip_frac": 1.0 - keep.mean().detach(),
                       "approx_kl": ((ratio - 1) - log_ratio).mean().detach()}
 
+    def _gaussian_projection_loss(self, batch: Rollout, x: Tensor) -> Tensor:
+        """Step 3's loss for continuous actions: the summed closed-form per-agent KLs of the module
+        docstring (reverse: a_{<i} from the rollout; forward: from fresh guider samples)."""
+        pi = policy_dist(self._learner_out(batch))  # batch (T, B, N), event (d,)
+        with torch.no_grad():
+            if self.config.projection == "reverse":
+                mu = policy_dist(self.guider.factors(x, batch.actions))
+            else:
+                a, _ = self.guider.sample(x)
+                mu = policy_dist(self.guider.factors(x, a))
+        kl = kl_divergence(pi, mu) if self.config.projection == "reverse" else kl_divergence(mu, pi)
+        return kl.sum(-1).mean()
+
     def _projection_loss(self, batch: Rollout, x: Tensor, others: Tensor | None = None) -> Tensor:
-        """Step 3's loss; ``others`` (T, B, N) fixes the sampled a_{-i} of the reverse form."""
+        """Step 3's loss; ``others`` (T, B, N) fixes the sampled a_{-i} of the discrete reverse form."""
+        if self.spec.continuous:
+            return self._gaussian_projection_loss(batch, x)
         log_pi = torch.log_softmax(self._learner_logits(batch), dim=-1)  # (T, B, N, A)
         if self.config.projection == "forward":
             with torch.no_grad():
@@ -162,8 +198,7 @@ class MAGPO(PPOAlgorithm):
 
     def _rl_aux(self, batch: Rollout) -> Tensor:
         assert batch.advantages is not None
-        logits = self._learner_logits(batch)
-        lp = Categorical(logits=logits, validate_args=False).log_prob(batch.actions).sum(-1)
+        lp = policy_dist(self._learner_out(batch)).log_prob(batch.actions).sum(-1)
         loss, _ = clipped_surrogate(lp - batch.log_prob.sum(-1), batch.advantages, self.config.clip)
         return loss
 
@@ -178,7 +213,7 @@ class MAGPO(PPOAlgorithm):
 
     def update(self, batch: Rollout) -> dict[str, float]:
         with torch.no_grad():
-            learner = Categorical(logits=self._learner_logits(batch), validate_args=False)
+            learner = policy_dist(self._learner_out(batch))
             batch.extras["learner_log_prob"] = learner.log_prob(batch.actions).sum(-1)
         out = super().update(batch)  # step 2 (and the critic)
         del batch.extras["learner_log_prob"]
@@ -199,7 +234,7 @@ class MAGPO(PPOAlgorithm):
         guider_params = list(self.guider.parameters())
         for _ in range(cfg.backtrack_epochs):  # step 4
             with torch.no_grad():
-                a = Categorical(logits=self._learner_logits(batch), validate_args=False).sample()
+                a = policy_dist(self._learner_out(batch)).sample()
             logp, _ = self.guider.log_prob(x, a, batch.avail)
             b_loss = -logp.sum(-1).mean()
             self._step("ppo", b_loss, guider_params)

@@ -11,6 +11,11 @@ autoregressively, π(a | o) = Π_i π^i(a^i | ô^{1:N}, a^{1:i-1})
 with the team return R and the team advantage Â from GAE on V(o) = 1/N Σ_i V(ô^i) (the
 environments' reward is common, so the per-agent values share one target). Execution is
 centralized: the decoder needs every observation and the earlier agents' actions.
+
+Continuous actions (MAT's continuous version): π^i is a diagonal Gaussian whose mean the decoder
+computes from ô^{1:N} and the earlier agents' action vectors (linearly embedded instead of
+one-hot), with a learned state-independent log-std; it is unbounded, the environment clips the
+applied action, and r_i and H(π^i) are those of the unclipped Gaussian.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from learners.neural.algorithms.base import EnvSpec, StepOutput, register
+from learners.neural.algorithms.base import EnvSpec, StepOutput, policy_dist, register
 from learners.neural.algorithms.ppo import PPOAlgorithm, PPOConfig
 from learners.neural.buffer import Rollout
 from learners.neural.transformer import ActionDecoder, ObsEncoder, TransformerConfig
@@ -72,12 +77,13 @@ class MAT(EncoderCriticPPO):
     config_class = MATConfig
     config: MATConfig
     executes_centrally = True
+    supports_continuous = True
     supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: MATConfig) -> None:
         super().__init__(spec, config)
         self.encoder = ObsEncoder(spec.num_agents, spec.obs_dim, config.transformer)
-        self.decoder = ActionDecoder(spec.num_agents, spec.num_actions, config.transformer)
+        self.decoder = ActionDecoder(spec.num_agents, config.transformer, **spec.actor_actions())
         self._assemble({"decoder": self.decoder}, critic=self.encoder)
 
     def initial_carry(self, num_envs: int) -> dict[str, Tensor]:
@@ -103,10 +109,14 @@ class MAT(EncoderCriticPPO):
 
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None
-        logits = self.decoder.logits(self.encoder(mb.obs)[0], mb.actions, mb.avail)
-        logp_all = torch.log_softmax(logits, dim=-1)
-        logp = logp_all.gather(-1, mb.actions[..., None]).squeeze(-1)
-        entropy = -(logp_all.exp() * logp_all.clamp(min=-1e4)).sum(-1)
+        out = self.decoder.factors(self.encoder(mb.obs)[0], mb.actions, mb.avail)
+        if out.logits is None:
+            dist = policy_dist(out)
+            logp, entropy = dist.log_prob(mb.actions), dist.entropy()
+        else:
+            logp_all = torch.log_softmax(out.logits, dim=-1)
+            logp = logp_all.gather(-1, mb.actions[..., None]).squeeze(-1)
+            entropy = -(logp_all.exp() * logp_all.clamp(min=-1e4)).sum(-1)
         log_ratio = logp - mb.log_prob
         adv = mb.advantages[..., None].expand_as(log_ratio)
         return self.ppo_objective(log_ratio, adv, entropy.mean())

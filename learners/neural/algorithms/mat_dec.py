@@ -8,7 +8,9 @@ other agents' actions. The loss is MAT's with r_i = π^i(a^i | o^i) / π^i_old(a
     L = -1/N Σ_i E[min(r_i Â, clip(r_i, 1 ± ε) Â)] - c_H 1/N Σ_i H(π^i)
         + c_V 1/N Σ_i E[(V(ô^i) - R)²] / 2.
 
-Collection and execution use the actors alone (decentralized).
+Collection and execution use the actors alone (decentralized). Continuous actions: each π^i is
+the diagonal Gaussian of the continuous actors (mean from agent i's own observation, kept inside
+the action box; state-independent log-std; unbounded, the environment clips the applied action).
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
-from torch.distributions import Categorical
 
 from learners.neural.actors import ActorConfig, Actors
-from learners.neural.algorithms.base import EnvSpec, StepOutput, register, run_actors
+from learners.neural.algorithms.base import EnvSpec, StepOutput, policy_dist, register, run_actors
 from learners.neural.algorithms.mat import EncoderCriticPPO
 from learners.neural.algorithms.ppo import PPOConfig
 from learners.neural.buffer import Rollout
@@ -44,19 +45,20 @@ class MATDec(EncoderCriticPPO):
     name = "mat_dec"
     config_class = MATDecConfig
     config: MATDecConfig
+    supports_continuous = True
     supports_action_masks = True
 
     def __init__(self, spec: EnvSpec, config: MATDecConfig) -> None:
         super().__init__(spec, config)
         self.encoder = ObsEncoder(spec.num_agents, spec.obs_dim, config.transformer)
-        self.actors = Actors(spec.num_agents, spec.obs_dim, spec.num_actions, config=config.actor)
+        self.actors = Actors(spec.num_agents, spec.obs_dim, config=config.actor, **spec.actor_actions())
         self._assemble({"actors": self.actors}, critic=self.encoder)
 
     @torch.no_grad()
     def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,
             avail: Tensor | None = None) -> StepOutput:
         out, hidden = self.actors(obs, carry["hidden"], avail, reset=starts)
-        dist = Categorical(logits=out.logits, validate_args=False)
+        dist = policy_dist(out)
         actions = dist.sample()
         return StepOutput(actions, dist.log_prob(actions), self.bootstrap_value(obs, state),
                           {"hidden": hidden})
@@ -64,7 +66,7 @@ class MATDec(EncoderCriticPPO):
     def policy_loss(self, mb: Rollout) -> tuple[Tensor, dict[str, Tensor]]:
         assert mb.advantages is not None
         out = run_actors(self.actors, mb.obs, mb.carry0["hidden"], mb.starts, mb.avail)
-        dist = Categorical(logits=out.logits, validate_args=False)
+        dist = policy_dist(out)
         log_ratio = dist.log_prob(mb.actions) - mb.log_prob
         adv = mb.advantages[..., None].expand_as(log_ratio)
         return self.ppo_objective(log_ratio, adv, dist.entropy().mean())

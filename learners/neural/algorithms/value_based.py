@@ -18,7 +18,8 @@ annealed linearly over the training fraction; execution is each agent's argmax o
 The trainer hands over rollouts of T steps; a rollout's last transition waits (``pending``) until
 the next rollout supplies its next observation, and the pending transition, the replay contents
 and the counters are checkpointed so that a resumed run continues bit for bit. The replay holds
-single transitions, so the agents are feed-forward (recurrent agents need episode replay).
+single transitions, so the agents are feed-forward (recurrent agents need episode replay). Actions
+are discrete only: a continuous environment raises a ConfigError when the learner is built.
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ class QLearner(Algorithm):
 
     def __init__(self, spec: EnvSpec, config: QLearnerConfig, extra_input: int = 0) -> None:
         super().__init__(spec, config)
+        if spec.continuous:  # the utilities Q_i(o^i, ·) are one output per action
+            raise ConfigError(f"{self.name} does not train on continuous actions (its Q_i needs a finite "
+                              "action set)")
         width = spec.obs_dim + extra_input
         self.actors = Actors(spec.num_agents, width, spec.num_actions, config=config.agent)
         self.mixer = QMixer(spec.num_agents, spec.state_dim, config.mixer_embed, config.hypernet_hidden)

@@ -22,7 +22,19 @@ __all__ = ["add_experiment_parsers", "cmd_report", "cmd_sweep"]
 
 
 def _names(text: str, flag: str) -> list[str]:
-    items = [t.strip() for t in text.split(",")]
+    """The comma-separated entries of ``text``; commas inside parentheses belong to an entry
+    (``mamujoco(scenario=Ant, conf=2x4),climbing`` is two environments)."""
+    items, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            raise ConfigError(f"{flag}: unbalanced ')' at character {k + 1} of {text!r}")
+        if ch == "," and depth == 0:
+            items.append(text[start:k].strip())
+            start = k + 1
+    if depth:
+        raise ConfigError(f"{flag}: unbalanced '(' in {text!r}")
+    items.append(text[start:].strip())
     if not text.strip() or any(not t for t in items):
         raise ConfigError(f"{flag} takes a comma-separated list without empty entries, got {text!r}")
     return items

@@ -7,7 +7,7 @@ of the AgentMixer paper's Fig. 4 (Li, Zhao, Wu & Pajarinen, AAAI 2025).
 Tasks: ``quadratic`` (``quadratic-coordination``, optimum 0) and ``halfcheetah`` (MaMuJoCo
 HalfCheetah 6x1, ``agent_obsk=0``, 1000-step episodes; needs the ``mujoco`` extra).
 
-Usage: python benchmarks/continuous_results.py quadratic [--seeds 5] [--steps 12000]
+Usage: python benchmarks/continuous_results.py quadratic [--seeds 5] [--steps 12000] [--algos a,b]
        python benchmarks/continuous_results.py halfcheetah [--seeds 3] [--steps 20000]
 """
 
@@ -32,7 +32,9 @@ TASKS = {
     "halfcheetah": ("mamujoco(scenario=HalfCheetah, conf=6x1, agent_obsk=0)",
                     {"num_envs": 8, "rollout_len": 125, "eval_episodes": 2}, []),
 }
-ALGOS = ("agentmixer", "mappo", "ail")
+ALGOS = "agentmixer,mappo,ail"
+SECOND_LR = {"ail": "student_lr", "magpo": "learner_lr"}
+"""Algorithms with a second learning rate, set to the task's ``lr`` too."""
 
 
 def _cell(values: list[float]) -> str:
@@ -45,19 +47,22 @@ def main() -> None:
     ap.add_argument("task", choices=sorted(TASKS))
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=12_000)
+    ap.add_argument("--algos", default=ALGOS, help="also happo, mat, mat_dec, magpo, armappo")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     env, run_settings, sets = TASKS[args.task]
     print(f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.platform()}, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     print(f"- env {env}; {args.steps} env steps per run; seeds 0..{args.seeds - 1}; settings "
-          f"{run_settings} {sets} (AIL: also student_lr); IQM [95 % stratified bootstrap CI]")
+          f"{run_settings} {sets} (AIL's student_lr and MAGPO's learner_lr too); IQM [95 % stratified "
+          "bootstrap CI]")
     print()
     print("| algo | eval deterministic | eval sampled | train-time return (last rollouts) | s / run |")
     print("|---|---|---|---|---:|")
-    for algo in ALGOS:
+    for algo in args.algos.split(","):
         det, sam, trn, secs = [], [], [], []
-        algo_sets = sets + [f"student_{s}" for s in sets if algo == "ail" and s.startswith("lr=")]
+        second = [f"{SECOND_LR[algo]}={s[3:]}" for s in sets if algo in SECOND_LR and s.startswith("lr=")]
+        algo_sets = sets + second
         for seed in range(args.seeds):
             with tempfile.TemporaryDirectory() as out:
                 cfg = make_config({"algo": algo, "env": env, "seed": seed, "total_steps": args.steps,

@@ -72,13 +72,14 @@ def test_episodes_are_cut_after_exactly_max_steps() -> None:
     assert done_at == [5, 10] and env.episode_limit == 5
 
 
-@pytest.mark.parametrize("algo", ["agentmixer", "mappo", "ail"])
+@pytest.mark.parametrize("algo", ["agentmixer", "mappo", "ail", "happo", "mat", "mat_dec", "magpo", "armappo",
+                                  "qmix", "maven"])
 def test_every_algorithm_trains_with_the_masks(tmp_path: Path, algo: str) -> None:
     from learners.neural.trainer import make_config, train
 
     cfg = make_config({"algo": algo, "env": "smax(map=3m)", "total_steps": 4 * 16 * 2, "num_envs": 4,
                        "rollout_len": 16, "eval_every": 1, "eval_episodes": 4, "out": str(tmp_path),
-                       "tensorboard": False}, ["actor.hidden_sizes=[16]", "critic.hidden_sizes=[16]"])
+                       "tensorboard": False})
     result = train(cfg)
     assert result.updates == 2
     row = result.rows[-1]

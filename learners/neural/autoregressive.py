@@ -87,6 +87,16 @@ class GaussianFactors(nn.Module):
         return ActorOutput(mean=mean, log_std=self.log_std.expand_as(mean))
 
 
+def factor_output(y: Tensor, gaussian: GaussianFactors | None, slots: Tensor,
+                  avail: Tensor | None) -> ActorOutput:
+    """The factors from the raw outputs y (..., N, A_max or d): the Gaussians of ``gaussian``
+    (continuous actions), else logits masked outside each agent's action ``slots`` and ``avail``."""
+    if gaussian is not None:
+        return gaussian(y)
+    mask = slots if avail is None else slots & avail.bool()
+    return ActorOutput(logits=y.masked_fill(~mask, float("-inf")), avail=mask.expand_as(y))
+
+
 @dataclass(frozen=True)
 class AutoregressiveConfig:
     """Architecture of the autoregressive policy.
@@ -151,11 +161,7 @@ class AutoregressivePolicy(nn.Module):
         prev = code[..., None, :, :] * self.before[..., None].to(x.dtype)  # (..., N_i, N_j, A)
         inp = torch.cat([x, prev.reshape(*lead, self.n, self.n * self.a_max),
                          self.ids.to(x.dtype).expand(*lead, self.n, self.n)], dim=-1)
-        y = self.net(inp)
-        if self.gaussian is not None:
-            return self.gaussian(y)
-        mask = self.slots if avail is None else self.slots & avail.bool()
-        return ActorOutput(logits=y.masked_fill(~mask, float("-inf")), avail=mask.expand_as(y))
+        return factor_output(self.net(inp), self.gaussian, self.slots, avail)
 
     def logits(self, x: Tensor, actions: Tensor, avail: Tensor | None = None) -> Tensor:
         """Discrete: every factor's masked logits (..., N, A_max) (see :meth:`factors`)."""

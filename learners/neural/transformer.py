@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from games.errors import ConfigError, GameError
 from learners.neural.actors import ActorOutput
-from learners.neural.autoregressive import ActionBounds, GaussianFactors, sample_in_order
+from learners.neural.autoregressive import ActionBounds, GaussianFactors, factor_output, sample_in_order
 from learners.neural.critic import mlp
 
 __all__ = ["ActionDecoder", "ObsEncoder", "TransformerConfig"]
@@ -150,11 +150,8 @@ class ActionDecoder(nn.Module):
         h = self.embed(x) + self.position
         for block in self.blocks:
             h = block(h, memory)
-        out = self.head(self.ln(h)).reshape(*lead, self.n, self.a_max)
-        if self.gaussian is not None:
-            return self.gaussian(out)
-        mask = self.slots if avail is None else self.slots & avail.bool()
-        return ActorOutput(logits=out.masked_fill(~mask, float("-inf")), avail=mask.expand_as(out))
+        return factor_output(self.head(self.ln(h)).reshape(*lead, self.n, self.a_max), self.gaussian,
+                             self.slots, avail)
 
     def logits(self, rep: Tensor, actions: Tensor, avail: Tensor | None = None) -> Tensor:
         """Discrete: every agent's masked logits (..., N, A_max) (see :meth:`factors`)."""

@@ -22,6 +22,7 @@ from hypothesis.extra.numpy import arrays
 
 torch = pytest.importorskip("torch")
 
+from test_baselines import OVERRIDES  # noqa: E402
 from torch.distributions import MultivariateNormal  # noqa: E402
 
 from games.envs import make_env  # noqa: E402
@@ -33,15 +34,7 @@ from learners.neural.trainer import _position, collect, make_config, train  # no
 
 CONTINUOUS = ["happo", "mat", "mat_dec", "magpo", "armappo"]
 CENTRAL = {"mat", "armappo"}
-TINY_T = ["transformer.embed_dim=8"]
-TINY = {
-    "happo": ["actor.hidden_sizes=[16]", "critic.hidden_sizes=[16]", "num_minibatches=2"],
-    "mat": TINY_T,
-    "mat_dec": [*TINY_T, "actor.hidden_sizes=[16]"],
-    "magpo": ["actor.hidden_sizes=[16]", "critic.hidden_sizes=[16]", "guider.hidden_sizes=[16]",
-              "rl_coef=0.5"],
-    "armappo": ["policy.hidden_sizes=[16]", "critic.hidden_sizes=[16]"],
-}
+TINY = {algo: OVERRIDES[algo] for algo in CONTINUOUS}  # the discrete tests' small networks
 RECURRENT = ("actor.recurrent=true", "actor.gru_hidden=8")
 TOY = "pettingzoo(pz_toys:corridor, continuous=true, max_cycles=5)"  # Box(2) and Box(1): padded to d = 2
 QUADRATIC = "quadratic-coordination"

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from games.dec_pomdp.catalog import DPOMDP_CATALOG, make_dpomdp
-from games.envs.base import BatchedEnv, TimeStep
+from games.envs.base import BatchedEnv, NumpyEnv, TimeStep
 from games.envs.continuous import QuadraticCoordinationEnv
 from games.envs.dec_pomdp_env import DecPOMDPEnv
 from games.envs.matrix import MatrixGameEnv
@@ -42,6 +42,7 @@ __all__ = [
     "BatchedEnv",
     "DecPOMDPEnv",
     "MatrixGameEnv",
+    "NumpyEnv",
     "ParallelEnvAdapter",
     "PettingZooEnv",
     "PredatorPreyConfig",

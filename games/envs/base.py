@@ -31,6 +31,11 @@ returning it. Copy before modifying in place.
 Randomness comes from one ``np.random.default_rng(seed)`` per environment object;
 :meth:`BatchedEnv.get_state` / :meth:`BatchedEnv.set_state` save and restore it together with every
 internal array, so a restored environment continues bit for bit.
+
+Two classes: :class:`BatchedEnv` is the interface every simulator offers (the learners see only
+it); :class:`NumpyEnv` implements it for simulators written as numpy arrays over the copies (the
+built-ins), from five hooks. Wrappers and external simulators (normalisation, PettingZoo, SMAX)
+implement the interface directly.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ import numpy as np
 
 from games.errors import GameError
 
-__all__ = ["BatchedEnv", "TimeStep"]
+__all__ = ["BatchedEnv", "NumpyEnv", "TimeStep"]
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,8 @@ class TimeStep:
 
 
 class BatchedEnv(abc.ABC):
-    """B copies of a cooperative N-agent task, stepped in lock-step.
-
-    Subclasses set the size attributes in ``__init__`` (then call :meth:`_setup`), list their
-    per-copy internal arrays in ``_fields`` and implement :meth:`_allocate`, :meth:`_reset_copies`,
-    :meth:`_transition`, :meth:`_observe` and :meth:`_global_state`. The base class validates
-    actions, counts steps, accumulates returns, applies the time limit and auto-resets.
+    """B copies of a cooperative N-agent task, stepped in lock-step: the interface (see the module
+    docstring for the contract of :meth:`step`, :meth:`reset` and :meth:`current`).
 
     Attributes:
         num_envs: B, the number of copies.
@@ -109,61 +110,33 @@ class BatchedEnv(abc.ABC):
     limit_is_terminal: bool = False
     """True when reaching ``episode_limit`` is part of the task (a finite horizon): such episode
     ends are reported as terminal, not truncated."""
-    _fields: ClassVar[tuple[str, ...]] = ()
-
-    def _setup(self, num_envs: int, seed: int | None) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
-            raise GameError(f"num_envs must be a positive integer, got {num_envs!r}")
-        if self.episode_limit < 1:
-            raise GameError(f"episode_limit must be >= 1, got {self.episode_limit}")
-        self.num_envs = int(num_envs)
-        self._rng = np.random.default_rng(seed)
-        self._nact = np.asarray(self.num_actions, dtype=np.int64)
-        self._t = np.zeros(self.num_envs, dtype=np.int64)
-        self._ret = np.zeros(self.num_envs, dtype=np.float64)
-        self._zeros_b = np.zeros(self.num_envs, dtype=np.float64)
-        self._false_b = np.zeros(self.num_envs, dtype=bool)
-        self._nan_b = np.full(self.num_envs, np.nan)
-        for arr in (self._zeros_b, self._false_b, self._nan_b):
-            arr.setflags(write=False)
-        self._allocate()
-        self._reset_copies(np.ones(self.num_envs, dtype=bool))
-
-    # ------------------------------------------------------------------ subclass hooks
-    @abc.abstractmethod
-    def _allocate(self) -> None:
-        """Create the per-copy arrays named in ``_fields`` (``num_envs`` and the rng are set)."""
+    _nact: np.ndarray
+    """``num_actions`` as an int64 array (set by the implementations, used by :meth:`check_actions`)."""
 
     @abc.abstractmethod
-    def _reset_copies(self, mask: np.ndarray) -> None:
-        """Start a new episode (step counter already 0) in the copies where ``mask`` is True."""
-
-    @abc.abstractmethod
-    def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Apply validated ``(B, N)`` actions; return ``(reward (B,) float64, terminal (B,) bool)``."""
-
-    @abc.abstractmethod
-    def _observe(self) -> np.ndarray:
-        """``(B, N, obs_dim)`` float32 observations of the current internal state."""
-
-    @abc.abstractmethod
-    def _global_state(self) -> np.ndarray:
-        """``(B, state_dim)`` float32 global state."""
-
-    # ------------------------------------------------------------------ public API
     def reset(self, seed: int | None = None) -> TimeStep:
         """Start a new episode in every copy (re-seeding the generator when ``seed`` is given).
 
         A new environment object is already reset; ``reset(seed=s)`` puts any environment in the
         state of a new one constructed with seed ``s``.
         """
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
-        self._t[:] = 0
-        self._ret[:] = 0.0
-        self._reset_copies(np.ones(self.num_envs, dtype=bool))
-        return TimeStep(self._observe(), self._global_state(), self._zeros_b.copy(),
-                        self._false_b.copy(), self._false_b.copy(), self._nan_b.copy())
+
+    @abc.abstractmethod
+    def step(self, actions: np.ndarray) -> TimeStep:
+        """Advance every copy by one joint action ``actions[b] = (a_1, ..., a_N)``."""
+
+    @abc.abstractmethod
+    def current(self) -> TimeStep:
+        """The observation and state of the current step, with zero reward and nothing done."""
+
+    @abc.abstractmethod
+    def get_state(self) -> dict[str, Any]:
+        """A picklable snapshot from which :meth:`set_state` continues (bit for bit where
+        ``exact_resume``)."""
+
+    @abc.abstractmethod
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`get_state` snapshot (typed error on a mismatched one)."""
 
     @property
     def continuous(self) -> bool:
@@ -209,8 +182,76 @@ class BatchedEnv(abc.ABC):
                             f"0..{int(self._nact[i]) - 1}")
         return a
 
+    def follow(self, source: BatchedEnv | dict[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Evaluate with ``source``'s (a training environment's, or its :meth:`get_state`
+        snapshot's) input statistics, frozen. Only environments that learn statistics
+        (:class:`~games.envs.normalize.NormalizedEnv`) have any: the default does nothing."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release external simulators and worker processes (nothing for the numpy environments)."""
+
+
+class NumpyEnv(BatchedEnv):
+    """A :class:`BatchedEnv` whose copies are numpy arrays, built from five hooks.
+
+    Subclasses set the size attributes in ``__init__`` (then call :meth:`_setup`), list their
+    per-copy internal arrays in ``_fields`` and implement :meth:`_allocate`, :meth:`_reset_copies`,
+    :meth:`_transition`, :meth:`_observe` and :meth:`_global_state`. The base class validates
+    actions, counts steps, accumulates returns, applies the time limit and auto-resets.
+    """
+
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def _setup(self, num_envs: int, seed: int | None) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
+            raise GameError(f"num_envs must be a positive integer, got {num_envs!r}")
+        if self.episode_limit < 1:
+            raise GameError(f"episode_limit must be >= 1, got {self.episode_limit}")
+        self.num_envs = int(num_envs)
+        self._rng = np.random.default_rng(seed)
+        self._nact = np.asarray(self.num_actions, dtype=np.int64)
+        self._t = np.zeros(self.num_envs, dtype=np.int64)
+        self._ret = np.zeros(self.num_envs, dtype=np.float64)
+        self._zeros_b = np.zeros(self.num_envs, dtype=np.float64)
+        self._false_b = np.zeros(self.num_envs, dtype=bool)
+        self._nan_b = np.full(self.num_envs, np.nan)
+        for arr in (self._zeros_b, self._false_b, self._nan_b):
+            arr.setflags(write=False)
+        self._allocate()
+        self._reset_copies(np.ones(self.num_envs, dtype=bool))
+
+    # ------------------------------------------------------------------ subclass hooks
+    @abc.abstractmethod
+    def _allocate(self) -> None:
+        """Create the per-copy arrays named in ``_fields`` (``num_envs`` and the rng are set)."""
+
+    @abc.abstractmethod
+    def _reset_copies(self, mask: np.ndarray) -> None:
+        """Start a new episode (step counter already 0) in the copies where ``mask`` is True."""
+
+    @abc.abstractmethod
+    def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Apply validated ``(B, N)`` actions; return ``(reward (B,) float64, terminal (B,) bool)``."""
+
+    @abc.abstractmethod
+    def _observe(self) -> np.ndarray:
+        """``(B, N, obs_dim)`` float32 observations of the current internal state."""
+
+    @abc.abstractmethod
+    def _global_state(self) -> np.ndarray:
+        """``(B, state_dim)`` float32 global state."""
+
+    # ------------------------------------------------------------------ the interface
+    def reset(self, seed: int | None = None) -> TimeStep:
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self._t[:] = 0
+        self._ret[:] = 0.0
+        self._reset_copies(np.ones(self.num_envs, dtype=bool))
+        return TimeStep(self._observe(), self._global_state(), self._zeros_b.copy(),
+                        self._false_b.copy(), self._false_b.copy(), self._nan_b.copy())
+
     def step(self, actions: np.ndarray) -> TimeStep:
-        """Advance every copy by one joint action ``actions[b] = (a_1, ..., a_N)``."""
         a = self.check_actions(actions)
         reward, terminal = self._transition(a)
         self._t += 1
@@ -257,15 +298,6 @@ class BatchedEnv(abc.ABC):
         for name in names:
             getattr(self, name)[...] = arrays[name]
 
-    def follow(self, source: BatchedEnv | dict[str, Any]) -> None:  # noqa: B027 - optional hook
-        """Evaluate with ``source``'s (a training environment's, or its :meth:`get_state`
-        snapshot's) input statistics, frozen. Only environments that learn statistics
-        (:class:`~games.envs.normalize.NormalizedEnv`) have any: the default does nothing."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release external simulators (nothing for the numpy environments)."""
-
     def current(self) -> TimeStep:
-        """The observation and state of the current step, with zero reward and nothing done."""
         return TimeStep(self._observe(), self._global_state(), self._zeros_b.copy(),
                         self._false_b.copy(), self._false_b.copy(), self._nan_b.copy())

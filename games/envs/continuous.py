@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from games.envs.base import BatchedEnv, TimeStep
+from games.envs.base import NumpyEnv, TimeStep
 from games.errors import GameError
 
 __all__ = ["QuadraticCoordinationEnv"]
 
 
-class QuadraticCoordinationEnv(BatchedEnv):
+class QuadraticCoordinationEnv(NumpyEnv):
     """B copies of the one-step quadratic coordination task (see the module docstring)."""
 
     limit_is_terminal = True

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from games.dec_pomdp.model import DecPOMDP
-from games.envs.base import BatchedEnv
+from games.envs.base import NumpyEnv
 from games.errors import GameError
 
 __all__ = ["DecPOMDPEnv"]
@@ -51,7 +51,7 @@ def _sample(cdf_rows: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(k, cdf_rows.shape[1] - 1)
 
 
-class DecPOMDPEnv(BatchedEnv):
+class DecPOMDPEnv(NumpyEnv):
     """B copies of a finite-horizon Dec-POMDP (see the module docstring for the layouts)."""
 
     limit_is_terminal = True

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from games.envs.base import BatchedEnv, TimeStep
+from games.envs.base import NumpyEnv, TimeStep
 from games.errors import GameError
 from games.normal_form.game import NormalFormGame
 
 __all__ = ["MatrixGameEnv"]
 
 
-class MatrixGameEnv(BatchedEnv):
+class MatrixGameEnv(NumpyEnv):
     """B copies of a repeated one-step cooperative matrix game (see the module docstring)."""
 
     limit_is_terminal = True

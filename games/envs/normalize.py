@@ -85,22 +85,6 @@ class NormalizedEnv(BatchedEnv):
         self._returns = np.zeros(self.num_envs)
         self.training = True
 
-    # The wrapper delegates the whole public API; the numpy hooks of BatchedEnv are unused.
-    def _allocate(self) -> None:
-        raise NotImplementedError
-
-    def _reset_copies(self, mask: np.ndarray) -> None:
-        raise NotImplementedError
-
-    def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
-
-    def _observe(self) -> np.ndarray:
-        raise NotImplementedError
-
-    def _global_state(self) -> np.ndarray:
-        raise NotImplementedError
-
     def follow(self, source: BatchedEnv | dict[str, Any]) -> None:
         """Use ``source``'s statistics and stop updating them: a NormalizedEnv is shared live, a
         :meth:`get_state` snapshot is copied (for evaluating a checkpoint)."""

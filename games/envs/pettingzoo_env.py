@@ -127,9 +127,17 @@ class PettingZooEnv(BatchedEnv):
         self._inspect_spaces(env0)
         self.episode_limit = int(episode_limit) if episode_limit is not None else self._default_limit(env0)
         env0.close()
+        if self.episode_limit < 1:
+            raise ConfigError(f"episode_limit must be >= 1, got {self.episode_limit}")
         self.exact_resume = saver is not None
         self.copies = make_copies(make, num_envs, self._has_state, workers, saver, loader)
-        self._setup(num_envs, seed)
+        self.num_envs = num_envs
+        self._rng = np.random.default_rng(seed)
+        self._nact = np.asarray(self.num_actions, dtype=np.int64)
+        self._t = np.zeros(num_envs, dtype=np.int64)
+        self._ret = np.zeros(num_envs)
+        self._allocate()
+        self._reset_copies(np.ones(num_envs, dtype=bool))
 
     # ------------------------------------------------------------------ spaces
     def _inspect_spaces(self, env: Any) -> None:
@@ -175,7 +183,7 @@ class PettingZooEnv(BatchedEnv):
         raise ConfigError("this ParallelEnv states no episode limit (max_cycles / max_episode_steps); "
                           "give episode_limit=")
 
-    # ------------------------------------------------------------------ BatchedEnv hooks
+    # ------------------------------------------------------------------ the copies' arrays
     def _allocate(self) -> None:
         b, n = self.num_envs, self.num_agents
         self._obs = np.zeros((b, n, self.obs_dim), dtype=np.float32)
@@ -222,28 +230,22 @@ class PettingZooEnv(BatchedEnv):
                         raise GameError(f"copy {b}, agent {a!r}: the action mask allows no action")
         self._state[b] = state if state is not None else row.reshape(-1)
 
-    def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError  # step() is overridden: episode ends come from the ParallelEnv
-
-    def _observe(self) -> np.ndarray:
-        return self._obs.copy()
-
-    def _global_state(self) -> np.ndarray:
-        return self._state.copy()
-
     def _avail_now(self) -> np.ndarray | None:
         return self._avail.copy() if self.has_action_masks else None
 
-    # ------------------------------------------------------------------ public API
+    # ------------------------------------------------------------------ the interface
     def reset(self, seed: int | None = None) -> TimeStep:
-        ts = super().reset(seed)
-        return TimeStep(ts.obs, ts.state, ts.reward, ts.done, ts.truncated, ts.episode_return,
-                        self._avail_now())
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self._t[:] = 0
+        self._ret[:] = 0.0
+        self._reset_copies(np.ones(self.num_envs, dtype=bool))
+        return self.current()
 
     def current(self) -> TimeStep:
-        ts = super().current()
-        return TimeStep(ts.obs, ts.state, ts.reward, ts.done, ts.truncated, ts.episode_return,
-                        self._avail_now())
+        b = self.num_envs
+        return TimeStep(self._obs.copy(), self._state.copy(), np.zeros(b), np.zeros(b, dtype=bool),
+                        np.zeros(b, dtype=bool), np.full(b, np.nan), self._avail_now())
 
     def _joint(self, b: int, a: np.ndarray) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -290,7 +292,7 @@ class PettingZooEnv(BatchedEnv):
             self._t[done] = 0
             self._ret[done] = 0.0
             self._reset_copies(done)
-        return TimeStep(self._observe(), self._global_state(), reward, done, truncated, ep_ret,
+        return TimeStep(self._obs.copy(), self._state.copy(), reward, done, truncated, ep_ret,
                         self._avail_now(), final)
 
     # ------------------------------------------------------------------ save / restore

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from games.envs.base import BatchedEnv
+from games.envs.base import NumpyEnv
 from games.errors import GameError
 
 __all__ = ["MOVES", "PredatorPreyConfig", "PredatorPreyEnv"]
@@ -79,7 +79,7 @@ class PredatorPreyConfig:
         return cls(grid=5, predators=2, prey=1, episode_limit=50)
 
 
-class PredatorPreyEnv(BatchedEnv):
+class PredatorPreyEnv(NumpyEnv):
     """B copies of predator-prey with miscoordination penalty (rules in the module docstring)."""
 
     _fields = ("_pred", "_prey", "_alive")

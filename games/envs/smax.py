@@ -124,22 +124,6 @@ class SMAXEnv(BatchedEnv):
         avail = self._avail_fn(self._state)
         self._avail = np.stack([np.asarray(avail[a], dtype=bool) for a in self.agents], axis=1)
 
-    # The numpy hooks of BatchedEnv are not used: the JAX step does everything.
-    def _allocate(self) -> None:
-        raise NotImplementedError
-
-    def _reset_copies(self, mask: np.ndarray) -> None:
-        raise NotImplementedError
-
-    def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
-
-    def _observe(self) -> np.ndarray:
-        return self._obs
-
-    def _global_state(self) -> np.ndarray:
-        return self._world
-
     def current(self) -> TimeStep:
         return TimeStep(self._obs, self._world, self._zeros_b.copy(), self._false_b.copy(),
                         self._false_b.copy(), self._nan_b.copy(), self._avail.copy())

@@ -105,7 +105,7 @@ def main() -> None:
     for key in args.only.split(","):
         name = ENVS[key]
         try:
-            raw = raw_speed(name, 64, 30 if key not in ("climbing", "predator-prey") else 300)
+            raw = raw_speed(name, 64, 150 if key not in ("climbing", "predator-prey") else 300)
         except Exception as exc:  # an extra that is not installed
             print(f"| {key} | skipped: {type(exc).__name__}: {str(exc)[:60]} |")
             continue

@@ -20,7 +20,6 @@ mean given the earlier means.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -59,9 +58,6 @@ class ARMAPPO(PPOAlgorithm):
 
     def initial_carry(self, num_envs: int) -> dict[str, Tensor]:
         return {}
-
-    def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
-        return None
 
     @torch.no_grad()
     def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,

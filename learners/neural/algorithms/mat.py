@@ -21,7 +21,6 @@ applied action, and r_i and H(π^i) are those of the unclipped Gaussian.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -88,9 +87,6 @@ class MAT(EncoderCriticPPO):
 
     def initial_carry(self, num_envs: int) -> dict[str, Tensor]:
         return {}
-
-    def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
-        return None
 
     @torch.no_grad()
     def act(self, obs: Tensor, state: Tensor, carry: dict[str, Tensor], starts: Tensor,

@@ -20,7 +20,6 @@ each agent plays argmax_a Q_i(o^i, z, a) from its own observation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -166,6 +165,3 @@ class MAVEN(QLearner):
     def update(self, batch: Rollout) -> dict[str, float]:
         z_metrics = self._z_policy_step(batch)
         return {**super().update(batch), **z_metrics}
-
-    def tabulate(self, model: Any, horizon: int, deterministic: bool) -> Any:
-        return None
